@@ -1,0 +1,61 @@
+"""The admin panel: one Flask-Admin view per model, grouped by the office's areas."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+import models as m
+from models.i18n import label_of
+from models.complaints import STAGES
+from models.org import ROLES
+
+from .base import DashboardView
+from .customers import CallbackAdmin, ComplaintAdmin, CustomerAdmin, RectificationAdmin
+from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
+from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
+from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
+
+CUSTOMERS = _l("Customers & complaints")
+SURVEYS = _l("Surveys")
+PEOPLE = _l("Staff & recognition")
+SYSTEM = _l("System")
+
+# (view class, model, menu label, category, endpoint)
+MODEL_VIEWS = [
+    (CustomerAdmin, m.Customer, _l("Customers"), CUSTOMERS, "customer"),
+    (ComplaintAdmin, m.Complaint, _l("Complaints"), CUSTOMERS, "complaint"),
+    (RectificationAdmin, m.Rectification, _l("Rectification worksheets"), CUSTOMERS, "rectification"),
+    (CallbackAdmin, m.Callback, _l("Callbacks"), CUSTOMERS, "callback"),
+    (SurveyAdmin, m.Survey, _l("Surveys"), SURVEYS, "survey"),
+    (QuestionAdmin, m.Question, _l("Questions"), SURVEYS, "question"),
+    (OpenLinkAdmin, m.OpenLink, _l("Open links"), SURVEYS, "openlink"),
+    (InvitationAdmin, m.Invitation, _l("Invitations"), SURVEYS, "invitation"),
+    (ResponseAdmin, m.Response, _l("Responses"), SURVEYS, "response"),
+    (AnswerAdmin, m.Answer, _l("Answers"), SURVEYS, "answer"),
+    (StaffAdmin, m.Staff, _l("Staff"), PEOPLE, "staff"),
+    (AwardAdmin, m.Award, _l("Awards"), PEOPLE, "award"),
+    (RewardPenaltyAdmin, m.RewardPenalty, _l("Rewards & penalties"), PEOPLE, "rewardpenalty"),
+    (UserAdmin, m.User, _l("Accounts"), SYSTEM, "user"),
+    (BranchAdmin, m.Branch, _l("Branches"), SYSTEM, "branch"),
+    (SlaPolicyAdmin, m.SlaPolicy, _l("SLA policies"), SYSTEM, "slapolicy"),
+    (SettingAdmin, m.Setting, _l("Settings"), SYSTEM, "setting"),
+    (HistoryAdmin, m.History, _l("History"), SYSTEM, "history"),
+    (ExportLogAdmin, m.ExportLog, _l("Export log"), SYSTEM, "exportlog"),
+]
+
+
+def init_admin(app):
+    admin = Admin(
+        app,
+        name=_l("Service desk"),
+        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/service_base.html", swatch="cerulean", fluid=True),
+    )
+    for view_class, model, label, category, endpoint in MODEL_VIEWS:
+        admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
+
+    @app.context_processor
+    def _role_label():
+        return {"role_label": lambda code: label_of(ROLES, code),
+                "stage_label": lambda code: label_of(STAGES, code)}
+
+    return admin

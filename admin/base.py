@@ -1,0 +1,235 @@
+"""What every admin view shares: login and role checks, labels from the models,
+related rows loaded in one query per column, writes in one transaction with history."""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.babel import gettext as admin_gettext
+from flask_admin.contrib.peewee import ModelView
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import ForeignKeyField, IntegrityError
+
+from models import db
+from models.audit import record, record_changes
+
+
+class RoleRequired:
+    """Mixin: the view needs a logged-in account with at least `required_role`.
+
+    Flask-Admin asks is_accessible() before every exposed URL of a view (list, forms,
+    details, actions, ajax, export), so one check covers them all."""
+
+    required_role = "staff"
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.has_role(self.required_role)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def attach_related(rows, fk_fields):
+    """Load the rows behind each foreign key of `rows` with one query per key and cache
+    them on the instances, so rendering `row.branch` costs no further query."""
+    for fk in fk_fields:
+        ids = {row.__data__.get(fk.name) for row in rows} - {None}
+        related = {}
+        if ids:
+            target = fk.rel_model
+            related = {obj.get_id(): obj for obj in target.select().where(target._meta.primary_key.in_(list(ids)))}
+        for row in rows:
+            value = row.__data__.get(fk.name)
+            if value is not None:
+                row.__rel__[fk.name] = related.get(value)
+
+
+class DomainModelView(RoleRequired, ModelView):
+    """Base of every model view. Subclasses set the class attributes Flask-Admin knows,
+    plus `required_role` (to see and edit) and `delete_role` (to delete)."""
+
+    delete_role = "manager"
+    export_role = "manager"  # exports carry personal data
+    page_size = 20
+    can_set_page_size = True
+    can_view_details = True
+    can_export = False  # exports are manager-only streaming views (admin.exports), not tablib
+    # related rows shown in forms through search-as-you-type instead of one huge <select>
+    form_ajax_refs = None
+
+    def __init__(self, model, *args, **kwargs):
+        fields = model._meta.fields
+        labels = {name: field.verbose_name for name, field in fields.items() if field.verbose_name}
+        labels.update(self.column_labels or {})
+        self.column_labels = labels
+        choices = {name: [(value, label) for value, label in field.choices]
+                   for name, field in fields.items() if field.choices}
+        choices.update(self.column_choices or {})
+        self.column_choices = choices
+        descriptions = {name: field.help_text for name, field in fields.items() if field.help_text}
+        descriptions.update(self.column_descriptions or {})
+        self.column_descriptions = descriptions
+        super().__init__(model, *args, **kwargs)
+
+    # ------------------------------------------------------------------ permissions
+    @property
+    def can_delete(self):
+        return current_user.is_authenticated and current_user.has_role(self.delete_role)
+
+    # ------------------------------------------------------------------ listing
+    def _list_foreign_keys(self):
+        fields = self.model._meta.fields
+        names = [c[0] if isinstance(c, tuple) else c for c in self._list_columns]
+        return [fields[n] for n in names if isinstance(fields.get(n), ForeignKeyField)]
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
+                                        execute=False, page_size=page_size)
+        if not execute:
+            return count, query
+        rows = list(query)
+        attach_related(rows, self._list_foreign_keys())
+        return count, rows
+
+    def _get_filter_groups(self):
+        # filter options that come from the database (branches, staff) are re-read per request
+        self._refresh_filters_cache()
+        return super()._get_filter_groups()
+
+    # ------------------------------------------------------------------ forms
+    def validate_form(self, form):
+        """Unique values are checked here so the user sees an error next to the field;
+        the database constraint still catches a race."""
+        if not super().validate_form(form):
+            return False
+        if request.method != "POST":
+            return True
+        current_id = request.args.get("id")
+        ok = True
+        for name, field in self.model._meta.fields.items():
+            if not field.unique or name not in form or field.primary_key:
+                continue
+            value = form[name].data
+            if value in (None, ""):
+                continue
+            if isinstance(field, ForeignKeyField) and hasattr(value, "get_id"):
+                value = value.get_id()
+            query = self.model.select().where(field == value)
+            if current_id:
+                query = query.where(self.model._meta.primary_key != current_id)
+            if query.exists():
+                form[name].errors = list(form[name].errors) + [_("This value is already in use.")]
+                ok = False
+        return ok
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, IntegrityError):
+            flash(_("Not saved: the data conflicts with an existing record (%(detail)s).",
+                    detail=str(exc).split("\n")[0]), "error")
+            return True
+        if isinstance(exc, ValueError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    # ------------------------------------------------------------------ writes
+    def create_model(self, form):
+        with db.atomic() as txn:
+            model = super().create_model(form)
+            if not model:
+                txn.rollback()
+                return False
+            record(model, "create", _user())
+        return model
+
+    def update_model(self, form, model):
+        before = dict(model.__data__)
+        with db.atomic() as txn:
+            if not super().update_model(form, model):
+                txn.rollback()
+                model.__data__.update(before)
+                return False
+            record_changes(model, before, _user())
+        return True
+
+    def delete_model(self, model):
+        """Delete one row, never its dependants: a row still referenced is refused."""
+        try:
+            with db.atomic():
+                self.on_model_delete(model)
+                record(model, "delete", _user())
+                model.delete_instance()
+        except IntegrityError:
+            flash(_("Cannot delete %(name)s: other records still refer to it.", name=str(model)), "error")
+            return False
+        except Exception as exc:  # noqa: BLE001 - shown to the user, logged by Flask-Admin
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        self.after_model_delete(model)
+        return True
+
+    def action_delete(self, ids):
+        if not self.can_delete:
+            abort(403)
+        deleted = 0
+        for model in self.model.select().where(self.model._meta.primary_key.in_(ids)):
+            if self.delete_model(model):
+                deleted += 1
+        if deleted:
+            flash(admin_gettext("%(count)s records were successfully deleted.", count=deleted), "success")
+
+    def _handle_view(self, name, **kwargs):
+        denied = super()._handle_view(name, **kwargs)  # login and required_role
+        if denied is not None:
+            return denied
+        # Flask-Admin hides the delete button by can_delete; the URLs are checked here too.
+        if name == "delete_view" and not self.can_delete:
+            abort(403)
+        if name == "export" and not current_user.has_role(self.export_role):
+            abort(403)
+        return None
+
+
+class ReadOnlyModelView(DomainModelView):
+    """Rows that are evidence (history, submitted responses): listed and shown, never changed
+    through any admin URL, including ajax edits and list actions."""
+
+    can_create = False
+    can_edit = False
+    column_editable_list = ()
+    action_disallowed_list = ["delete"]
+
+    @property
+    def can_delete(self):
+        return False
+
+    def _refuse(self, *args, **kwargs):
+        abort(403)
+
+    create_model = update_model = delete_model = _refuse
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        abort(403)
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        abort(403)
+
+
+class RoleBaseView(RoleRequired, BaseView):
+    """A custom (non-model) admin page."""
+
+
+class DashboardView(RoleRequired, AdminIndexView):
+    """Landing page: what needs attention now."""
+
+    @expose("/")
+    def index(self):
+        from models.reports import dashboard_summary
+        return self.render("admin/dashboard.html", summary=dashboard_summary())

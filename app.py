@@ -1,0 +1,129 @@
+"""Service desk: customer files, complaints with SLA stages, surveys and staff recognition.
+
+    flask --app app run          # development server
+    flask --app app init-db      # create tables
+    flask --app app seed-demo    # demo data
+"""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from models import db
+from models.base import bind_database
+from models import clock
+
+ROOT = Path(__file__).resolve().parent
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class Config:
+    """Settings from the environment, with defaults that run out of the box."""
+
+    DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///instance/service.db")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    # Shared storage (e.g. redis://localhost:6379) when several processes serve the app.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open for a working day still submits
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    FLASK_ADMIN_SWATCH = "cerulean"
+
+
+def _sqlite_url_in(root, url):
+    """Resolve a relative sqlite path against the project folder, creating its directory."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/") or url == prefix + ":memory:":
+        return url
+    path = (root / url[len(prefix):]).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(path)
+
+
+def _secret_key(instance_path):
+    """A random key kept in instance/secret_key so sessions survive restarts."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def select_locale():
+    """The language chosen with the switcher (cookie), else the browser's, else Chinese."""
+    code = request.cookies.get("lang")
+    if code in LANGUAGES:
+        return code
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+    return "en" if best == "en" else "zh_CN"
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    app.config["DATABASE_URL"] = _sqlite_url_in(ROOT, app.config["DATABASE_URL"])
+    clock.set_timezone(app.config["TIMEZONE"])
+
+    bind_database(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def _open_db():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    @app.context_processor
+    def _languages():
+        from flask_babel import get_locale
+        return {"LANGUAGES": LANGUAGES, "current_language": str(get_locale() or "zh_CN")}
+
+    from auth import bp as auth_bp
+    app.register_blueprint(auth_bp)
+
+    from surveys import bp as surveys_bp
+    app.register_blueprint(surveys_bp)
+
+    from admin import init_admin
+    init_admin(app)
+
+    import cli
+    cli.register(app)
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("admin.index"))
+
+    return app

@@ -1,0 +1,75 @@
+"""Login, logout and the language switch."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from models import User
+from models.clock import now
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _load_user(user_id):
+    user = User.get_or_none(User.id == int(user_id)) if str(user_id).isdigit() else None
+    return user if user is not None and user.active else None
+
+
+@bp.record_once
+def _setup(state):
+    from app import LANGUAGES, limiter, login_manager
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    state.app.config.setdefault("LANGUAGES", LANGUAGES)
+    limiter.limit(lambda: state.app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(login)
+
+
+def safe_next(target):
+    """Only redirect to paths on this site (no scheme, no host)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=50)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.get_or_none(User.username == form.username.data.strip())
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user)
+            User.update(last_login_at=now()).where(User.id == user.id).execute()
+            return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
+        flash(_("Wrong username or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>")
+def set_language(code):
+    from app import LANGUAGES
+    target = safe_next(request.args.get("next")) or url_for("admin.index")
+    response = make_response(redirect(target))
+    if code in LANGUAGES:
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,206 @@
+"""Realistic Chinese demo data for `flask seed-demo`: branches, staff, customers,
+complaints in every stage (some overdue), a CSAT and an NPS survey with responses, awards."""
+import random
+from datetime import date, timedelta
+
+from models import (Answer, Award, Branch, Callback, Choice, Complaint, Customer, Invitation, OpenLink,
+                    Question, Rectification, Response, RewardPenalty, Staff, Survey, User, db)
+from models.clock import now
+from models.customers import CHURN_SHARES
+
+DEMO_LOGINS = [
+    ("admin", "admin-demo-2026", "admin"),
+    ("manager", "manager-demo-2026", "manager"),
+    ("staff", "staff-demo-2026", "staff"),
+]
+
+BRANCHES = [("甘宁分公司", "甘宁", "兰州"), ("江苏分公司", "江苏", "南京"), ("新疆分公司", "新疆", "乌鲁木齐"),
+            ("北京分公司", "华北", "北京"), ("上海分公司", "华东", "上海")]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+         "秀英", "霞", "平", "刚", "桂英", "建华", "晓东", "海燕", "志强", "雪梅", "国庆", "文博", "子涵"]
+POSITIONS = ["客服专员", "品质管理员", "客服主管", "维修工程师", "客户经理", "分公司经理"]
+ORGS = ["市人民医院", "区教育局", "阳光花园业主委员会", "华润置地", "市税务局", "第一中学", "恒信科技有限公司",
+        "金桥物业", "市图书馆", "新华书店", "城建集团", "绿地小区", "电力公司营业厅", "农业银行支行"]
+KINDS = ["government", "institution", "owner", "enterprise", "household"]
+TITLES = [
+    ("维修人员", "服务态度", "上门维修时态度冷淡、未作解释", "attitude"),
+    ("客服热线", "响应延误", "报修电话两天无人回复", "system"),
+    ("账单", "计费差错", "本月账单重复收费", "staff_error"),
+    ("保洁服务", "质量问题", "公共区域清洁不到位", "quality"),
+    ("前台接待", "服务态度", "来访时被长时间晾在一边", "attitude"),
+    ("合同条款", "理解偏差", "对续费规则理解不一致", "misunderstanding"),
+    ("安装工程", "质量问题", "设备安装后三天内出现故障", "quality"),
+    ("网站预约", "系统故障", "在线预约提交后无记录", "system"),
+    ("送货服务", "人为失误", "送错地址导致延误", "staff_error"),
+    ("停车管理", "其他", "车位被占用无人处理", "other"),
+]
+RESULTS = ["已向客户当面致歉并重新上门处理，客户表示认可。", "已退还重复收取的费用并书面说明原因。",
+           "已安排专人跟进，问题已解决。", "已更换设备并延长保修期。"]
+
+
+def _name(rng):
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+def _phone(rng):
+    return "1" + rng.choice("3578") + "".join(rng.choice("0123456789") for _ in range(9))
+
+
+def _weighted_churn(rng):
+    reasons, weights = zip(*CHURN_SHARES.items())
+    return rng.choices(reasons, weights=weights)[0]
+
+
+def seed(random_seed=2026):
+    rng = random.Random(random_seed)
+    moment = now()
+    counts = {}
+    with db.atomic():
+        branches = [Branch.create(name=n, region=r, city=c) for n, r, c in BRANCHES]
+        staff = []
+        for i in range(40):
+            branch = branches[i % len(branches)]
+            staff.append(Staff.create(
+                name=_name(rng), employee_no=f"E{1001 + i}", branch=branch,
+                position=POSITIONS[i % len(POSITIONS)], phone=_phone(rng),
+                hire_date=date(2015 + rng.randrange(10), rng.randrange(1, 13), rng.randrange(1, 28))))
+        for username, password, role in DEMO_LOGINS:
+            user = User(username=username, role=role, staff=staff[{"admin": 0, "manager": 5, "staff": 1}[role]])
+            user.set_password(password)
+            user.save()
+        counts["branches"], counts["staff"] = len(branches), len(staff)
+
+        customers = []
+        for i in range(200):
+            branch = rng.choice(branches)
+            kind = rng.choice(KINDS)
+            spend = rng.choice([300, 800, 1500, 2500, 5000, 12000])
+            deal = rng.choices(["transacted", "none", "upgraded"], [70, 20, 10])[0]
+            churned = rng.random() < 0.08
+            customers.append(Customer.create(
+                name=_name(rng), organisation="" if kind == "household" else rng.choice(ORGS),
+                contact_person=_name(rng), phone=_phone(rng), email=f"c{i + 1}@example.cn",
+                address=f"{branch.city}市{rng.choice(['人民路', '建设路', '解放路', '中山路'])}{rng.randrange(1, 300)}号",
+                kind=kind, grade="vip" if spend >= 2000 else rng.choice(["regular", "regular", "internal"]),
+                monthly_spend=spend, lifecycle=rng.choice(["old", "new", "potential"]), deal_state=deal,
+                branch=branch, account_manager=rng.choice([s for s in staff if s.branch_id == branch.id]),
+                first_deal_date=(moment - timedelta(days=rng.randrange(10, 900))).date() if deal != "none" else None,
+                habits=rng.choice(["习惯电话沟通", "偏好微信联系", "工作日上午方便", ""]),
+                preferences=rng.choice(["重视响应速度", "关注价格", "希望固定专人对接", ""]),
+                churned=churned, churn_reason=_weighted_churn(rng) if churned else None))
+        counts["customers"] = len(customers)
+
+        stages = ["received", "acknowledged", "resolved", "rectified", "called_back", "closed"]
+        complaints = []
+        for i in range(300):
+            customer = rng.choice(customers)
+            branch_staff = [s for s in staff if s.branch_id == customer.branch_id]
+            # older complaints are further along; a share of the recent ones are overdue
+            age_hours = rng.choice([0.5, 2, 5, 20, 30, 50, 60, 80, 100, 200, 500, 1500])
+            received = moment - timedelta(hours=age_hours, minutes=rng.randrange(60))
+            reachable = sum(1 for h in (1, 24, 48, 72) if age_hours > h * rng.uniform(0.3, 1.0))
+            stage_index = min(reachable + (1 if age_hours > 100 else 0), 5)
+            if rng.random() < 0.25:
+                stage_index = max(stage_index - 1, 0)  # stuck: these become overdue
+            subject, nature, what, category = rng.choice(TITLES)
+            complaint = Complaint(
+                customer=customer, branch=customer.branch, channel=rng.choice(["phone", "email", "web", "visit", "letter"]),
+                category=category, severity=rng.choices(["low", "normal", "high", "critical"], [20, 55, 20, 5])[0],
+                title=f"{subject}{nature}：{what}", description=f"客户反映：{what}。请尽快核实处理。",
+                received_at=received, first_responder=rng.choice(branch_staff),
+                responsible_staff=rng.choice(branch_staff), responsible_branch=customer.branch)
+            complaint.save()
+            _advance(rng, complaint, stages[stage_index], staff)
+            complaints.append(complaint)
+        counts["complaints"] = len(complaints)
+
+        counts["responses"] = _surveys(rng, customers, staff, branches, moment)
+
+        for i, person in enumerate(rng.sample(staff, 6)):
+            Award.create(staff=person, kind=["star_month", "star_quarter", "innovation_individual"][i % 3],
+                         period=f"{moment.year}-{max(moment.month - 1 - i, 1):02d}",
+                         reason="客户投票最多，服务态度获客户书面表扬", prize="奖金 500 元及荣誉证书")
+        RewardPenalty.create(staff=staff[3], kind="cash", amount=800, reason="连续三个月零投诉")
+        RewardPenalty.create(staff=staff[7], kind="verbal_warning", reason="上门服务态度冷淡被投诉",
+                             complaint=complaints[0])
+        counts["awards"] = 6
+    return counts
+
+
+def _advance(rng, complaint, target, staff):
+    """Fill the stage timestamps and deliverables up to `target`, some of them late."""
+    order = ["acknowledged", "resolved", "rectified", "called_back", "closed"]
+    due = {"acknowledged": complaint.acknowledge_due_at, "resolved": complaint.result_due_at,
+           "rectified": complaint.rectify_due_at, "called_back": complaint.callback_due_at}
+    last = complaint.received_at
+    for stage in order[:order.index(target) + 1] if target != "received" else []:
+        deadline = due.get(stage, last + timedelta(hours=24))
+        span = (deadline - last).total_seconds()
+        done = last + timedelta(seconds=span * rng.uniform(0.2, 1.3 if rng.random() < 0.2 else 0.95))
+        done = min(done, now())
+        if stage == "acknowledged":
+            complaint.acknowledged_at, complaint.apology_note = done, "已电话致歉，并已报告服务总监。"
+            complaint.director_notified = True
+        elif stage == "resolved":
+            complaint.resolved_at, complaint.result_text = done, rng.choice(RESULTS)
+        elif stage == "rectified":
+            complaint.rectified_at = done
+            Rectification.create(
+                complaint=complaint, problem_description=complaint.title, cause_analysis="经调查，为现场人员未按规范操作。",
+                immediate_measures="当日重新上门处理并致歉。", accountability="责任人书面检讨，班组长扣绩效。",
+                long_term_measures="组织全员服务规范培训，每月抽查。", promised_date=(done + timedelta(days=14)).date(),
+                created_at=done)
+        elif stage == "called_back":
+            complaint.called_back_at = done
+            Callback.create(customer=complaint.customer, complaint=complaint, kind="complaint", done_at=done,
+                            staff=complaint.responsible_staff, channel="phone",
+                            outcome="客户对处理结果表示满意。", satisfaction=rng.choice([3, 4, 4, 5, 5, 2]))
+        elif stage == "closed":
+            complaint.closed_at, complaint.closing_note = done, "发出单位确认整改效果。"
+        complaint.stage = stage
+        last = done
+    complaint.due_at = {"received": complaint.acknowledge_due_at, "acknowledged": complaint.result_due_at,
+                        "resolved": complaint.rectify_due_at, "rectified": complaint.callback_due_at}.get(complaint.stage)
+    complaint.save()
+
+
+def _surveys(rng, customers, staff, branches, moment):
+    csat = Survey.create(title="客户满意度调查（2026年度）", kind="csat", intro="感谢您抽出宝贵时间，请对我们的服务打分。")
+    rated = [("产品质量是否满足您的需要？", "quality"), ("服务人员的态度如何？", "attitude"),
+             ("问题响应速度如何？", "speed"), ("价格是否合理？", "price"), ("服务人员的专业能力如何？", "professionalism")]
+    csat_questions = [Question.create(survey=csat, position=i + 1, text=t, kind="rating", dimension=d)
+                      for i, (t, d) in enumerate(rated)]
+    csat_text = Question.create(survey=csat, position=6, text="您对我们还有什么意见或建议？", kind="text", required=False)
+    nps = Survey.create(title="推荐意愿调查（NPS）", kind="nps", intro="一个问题，只需十秒。")
+    nps_score = Question.create(survey=nps, position=1, text="您有多大可能把我们推荐给朋友或同事？（0-10分）", kind="score")
+    nps_reason = Question.create(survey=nps, position=2, text="您打这个分数的主要原因是？", kind="text", required=False)
+    channel = Question.create(survey=nps, position=3, text="您通常通过什么方式联系我们？", kind="single", required=False)
+    choices = [Choice.create(question=channel, position=i, text=t) for i, t in enumerate(["电话", "微信", "网站", "上门"])]
+    for branch in branches:
+        OpenLink.create(survey=csat, label=f"{branch.name}前台二维码", branch=branch)
+
+    responses = 0
+    comments = ["服务很好，继续保持", "上门时间能否更准时", "价格有点高", "客服态度很耐心", "希望能提供微信预约", ""]
+    for customer in rng.sample(customers, 120):
+        invitation = Invitation.create(survey=csat, customer=customer, sent_at=moment - timedelta(days=20),
+                                       expires_at=moment + timedelta(days=10))
+        if rng.random() < 0.7:
+            submitted = moment - timedelta(days=rng.randrange(1, 19), hours=rng.randrange(24))
+            invitation.opened_at = invitation.answered_at = submitted
+            invitation.save()
+            response = Response.create(survey=csat, invitation=invitation, customer=customer, branch=customer.branch,
+                                       submitted_at=submitted)
+            base = rng.choice([2, 3, 4, 4, 5, 5])
+            for question in csat_questions:
+                Answer.create(response=response, question=question, value=max(1, min(5, base + rng.choice([-1, 0, 0, 1]))))
+            Answer.create(response=response, question=csat_text, text=rng.choice(comments))
+            responses += 1
+    for customer in rng.sample(customers, 80):
+        submitted = moment - timedelta(days=rng.randrange(1, 60))
+        response = Response.create(survey=nps, customer=customer, branch=customer.branch, submitted_at=submitted)
+        Answer.create(response=response, question=nps_score, value=rng.choice([3, 6, 7, 8, 9, 9, 10, 10]))
+        Answer.create(response=response, question=nps_reason, text=rng.choice(comments))
+        Answer.create(response=response, question=channel, choice=rng.choice(choices))
+        responses += 1
+    return responses

@@ -1,0 +1,104 @@
+"""History (who changed what, when: old → new), export log and editable settings.
+
+History rows keep the object's type, id and label as plain values rather than a
+foreign key, so they outlive the row they describe (a deleted complaint keeps its history).
+"""
+import json
+
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from .base import BaseModel
+from .clock import now
+from .i18n import _l
+from .org import User
+
+HISTORY_ACTIONS = [
+    ("create", _l("Created")),
+    ("update", _l("Changed")),
+    ("delete", _l("Deleted")),
+    ("stage", _l("Stage completed")),
+    ("handover", _l("Handed over")),
+    ("breach", _l("SLA breach")),
+    ("escalate", _l("Escalated")),
+    ("note", _l("Note")),
+]
+
+
+class History(BaseModel):
+    at = DateTimeField(default=now, index=True, verbose_name=_l("When"))
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Who"))
+    username = CharField(max_length=50, default="", verbose_name=_l("Username"))
+    object_type = CharField(max_length=30, verbose_name=_l("Object type"))
+    object_id = IntegerField(verbose_name=_l("Object id"))
+    object_label = CharField(max_length=200, default="", verbose_name=_l("Object"))
+    action = CharField(max_length=10, choices=HISTORY_ACTIONS, verbose_name=_l("Action"))
+    field = CharField(max_length=50, default="", verbose_name=_l("Field"))
+    old_value = TextField(default="", verbose_name=_l("Old value"))
+    new_value = TextField(default="", verbose_name=_l("New value"))
+
+    class Meta:
+        indexes = ((("object_type", "object_id", "at"), False),)
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.object_label} {self.action}"
+
+
+def record(instance, action, user=None, field="", old="", new=""):
+    """Write one history row about `instance` (any model row)."""
+    return History.create(
+        user=user, username=user.username if user else "",
+        object_type=type(instance).__name__, object_id=instance.get_id(),
+        object_label=str(instance)[:200], action=action, field=field,
+        old_value="" if old is None else str(old), new_value="" if new is None else str(new),
+    )
+
+
+def record_changes(instance, before, user=None):
+    """One 'update' row per field whose stored value differs from `before` (a __data__ copy)."""
+    rows = []
+    for name, field in instance._meta.fields.items():
+        old, new = before.get(name), instance.__data__.get(name)
+        if old != new and not name.endswith("password_hash"):
+            rows.append(record(instance, "update", user, name, old, new))
+    return rows
+
+
+class ExportLog(BaseModel):
+    """Every export of personal or business data: who, when, what, how many rows."""
+
+    at = DateTimeField(default=now, index=True, verbose_name=_l("When"))
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Who"))
+    username = CharField(max_length=50, default="", verbose_name=_l("Username"))
+    what = CharField(max_length=100, verbose_name=_l("What"))
+    format = CharField(max_length=10, verbose_name=_l("Format"))
+    filters = TextField(default="", verbose_name=_l("Filters"))
+    rows = IntegerField(default=0, verbose_name=_l("Rows"))
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.what}"
+
+
+class Setting(BaseModel):
+    """An office-wide setting editable by the administrator; value stored as JSON."""
+
+    key = CharField(unique=True, max_length=60, verbose_name=_l("Key"))
+    value = TextField(verbose_name=_l("Value (JSON)"))
+    description = CharField(max_length=255, default="", verbose_name=_l("Description"))
+
+    def __str__(self):
+        return self.key
+
+    @classmethod
+    def get_value(cls, key, default=None):
+        row = cls.get_or_none(cls.key == key)
+        return default if row is None else json.loads(row.value)
+
+    @classmethod
+    def set_value(cls, key, value, description=""):
+        payload = json.dumps(value, ensure_ascii=False)
+        row = cls.get_or_none(cls.key == key)
+        if row is None:
+            return cls.create(key=key, value=payload, description=description)
+        row.value = payload
+        row.save()
+        return row

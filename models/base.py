@@ -1,0 +1,40 @@
+"""Database handle shared by every model, bound to a real database in create_app()."""
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse.db_url import connect, parse
+
+db = DatabaseProxy()
+
+# WAL lets survey submissions read while a writer commits; the busy timeout makes
+# concurrent writers queue instead of failing with "database is locked".
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 10000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url):
+    """Return a peewee Database for a playhouse.db_url URL (sqlite:/// or postgresql://)."""
+    if url.startswith("sqlite"):
+        parsed = parse(url)
+        path = parsed.pop("database")
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, **parsed)
+    return connect(url, autorollback=True)
+
+
+def bind_database(url):
+    database = open_database(url)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite():
+    return isinstance(db.obj, SqliteDatabase)

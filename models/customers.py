@@ -1,0 +1,78 @@
+"""客户档案: the customer file. Personal data: only roles that need it may export it."""
+from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalField,
+                    ForeignKeyField, TextField)
+
+from .base import BaseModel
+from .clock import now
+from .i18n import _l
+from .org import Branch, Staff
+
+CUSTOMER_KINDS = [
+    ("government", _l("Government agency")),
+    ("institution", _l("Public institution")),
+    ("owner", _l("Property owner")),
+    ("enterprise", _l("Enterprise")),
+    ("household", _l("Individual / household")),
+]
+GRADES = [
+    ("vip", _l("Big customer / VIP")),
+    ("regular", _l("Regular")),
+    ("internal", _l("Internal")),
+]
+LIFECYCLES = [
+    ("old", _l("Existing customer")),
+    ("new", _l("New customer")),
+    ("potential", _l("Potential customer")),
+]
+DEAL_STATES = [
+    ("transacted", _l("Transacted")),
+    ("none", _l("Not yet transacted")),
+    ("upgraded", _l("Upgraded")),
+]
+# Observed shares of why customers leave (DOMAIN.md); used as the choice list and by seed-demo.
+CHURN_REASONS = [
+    ("died", _l("Died")),
+    ("moved", _l("Moved away")),
+    ("tastes", _l("Tastes changed")),
+    ("friend", _l("Switched on a friend's advice")),
+    ("price", _l("Cheaper elsewhere")),
+    ("product", _l("Unhappy with the product")),
+    ("indifference", _l("Staff indifferent to their needs")),
+]
+CHURN_SHARES = {"died": 1, "moved": 3, "tastes": 4, "friend": 5, "price": 9, "product": 10, "indifference": 68}
+
+# A big customer spends on average at least this much per month (yuan).
+BIG_CUSTOMER_MONTHLY_SPEND = 2000
+
+
+class Customer(BaseModel):
+    """A customer: base facts, features (habits, preferences, opinions) and business state."""
+
+    name = CharField(max_length=100, index=True, verbose_name=_l("Name"))
+    organisation = CharField(max_length=200, default="", index=True, verbose_name=_l("Organisation"))
+    contact_person = CharField(max_length=50, default="", verbose_name=_l("Contact person"))
+    phone = CharField(max_length=30, default="", index=True, verbose_name=_l("Phone"))
+    email = CharField(max_length=120, default="", verbose_name=_l("Email"))
+    address = CharField(max_length=255, default="", verbose_name=_l("Address"))
+    kind = CharField(max_length=20, choices=CUSTOMER_KINDS, default="household", verbose_name=_l("Customer kind"))
+    habits = TextField(default="", verbose_name=_l("Habits"))
+    preferences = TextField(default="", verbose_name=_l("Preferences"))
+    opinions = TextField(default="", verbose_name=_l("Opinions about the product"))
+    grade = CharField(max_length=20, choices=GRADES, default="regular", index=True, verbose_name=_l("Grade"))
+    monthly_spend = DecimalField(max_digits=12, decimal_places=2, null=True,
+                                 verbose_name=_l("Average monthly spend"),
+                                 help_text=_l("Yuan; 2000 or more makes a big customer"))
+    lifecycle = CharField(max_length=20, choices=LIFECYCLES, default="new", verbose_name=_l("Lifecycle"))
+    deal_state = CharField(max_length=20, choices=DEAL_STATES, default="none", verbose_name=_l("Deal state"))
+    branch = ForeignKeyField(Branch, backref="customers", on_delete="RESTRICT", verbose_name=_l("Branch"))
+    account_manager = ForeignKeyField(Staff, null=True, backref="customers", on_delete="SET NULL",
+                                      verbose_name=_l("Account manager"))
+    first_deal_date = DateField(null=True, verbose_name=_l("First deal date"))
+    churned = BooleanField(default=False, verbose_name=_l("Lost"))
+    churn_reason = CharField(max_length=20, choices=CHURN_REASONS, null=True, verbose_name=_l("Churn reason"))
+    created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
+
+    def __str__(self):
+        if self.organisation:
+            return f"{self.name} ({self.organisation})"
+        return self.name

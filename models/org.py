@@ -1,0 +1,94 @@
+"""The organisation: branches (the unit everything is ranked by), staff, login accounts."""
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField
+
+from .base import BaseModel
+from .clock import now
+from .i18n import _l
+
+# argon2id with the library's RFC 9106 "low memory" defaults.
+_hasher = PasswordHasher()
+
+ROLES = [
+    ("staff", _l("Staff")),
+    ("manager", _l("Manager")),
+    ("admin", _l("Administrator")),
+]
+ROLE_RANK = {"staff": 1, "manager": 2, "admin": 3}
+
+
+class Branch(BaseModel):
+    """分公司: complaints, customers and staff belong to one; rankings are per branch."""
+
+    name = CharField(unique=True, max_length=100, verbose_name=_l("Name"))
+    region = CharField(max_length=50, verbose_name=_l("Region"),
+                       help_text=_l("Platform / region, e.g. 甘宁, 江苏, 新疆"))
+    city = CharField(max_length=50, default="", verbose_name=_l("City"))
+    active = BooleanField(default=True, verbose_name=_l("Active"))
+
+    def __str__(self):
+        return self.name
+
+
+class Staff(BaseModel):
+    """员工: an employee. Not every employee has a login account."""
+
+    name = CharField(max_length=50, verbose_name=_l("Name"))
+    employee_no = CharField(unique=True, max_length=30, verbose_name=_l("Employee number"))
+    branch = ForeignKeyField(Branch, backref="staff", on_delete="RESTRICT", verbose_name=_l("Branch"))
+    position = CharField(max_length=50, default="", verbose_name=_l("Position"))
+    phone = CharField(max_length=30, default="", verbose_name=_l("Phone"))
+    hire_date = DateField(null=True, verbose_name=_l("Hire date"))
+    active = BooleanField(default=True, index=True, verbose_name=_l("Active"))
+
+    class Meta:
+        table_name = "staff"
+
+    def __str__(self):
+        return f"{self.name} ({self.employee_no})"
+
+
+class User(BaseModel):
+    """A login account. Role decides what the account may see and do."""
+
+    username = CharField(unique=True, max_length=50, verbose_name=_l("Username"))
+    password_hash = CharField(max_length=255, verbose_name=_l("Password hash"))
+    role = CharField(max_length=10, choices=ROLES, default="staff", verbose_name=_l("Role"))
+    staff = ForeignKeyField(Staff, null=True, backref="accounts", on_delete="SET NULL",
+                            verbose_name=_l("Staff member"))
+    active = BooleanField(default=True, verbose_name=_l("Active"))
+    created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
+    last_login_at = DateTimeField(null=True, verbose_name=_l("Last login"))
+
+    def __str__(self):
+        return self.username
+
+    # Flask-Login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return str(self.id)
+
+    def set_password(self, password):
+        if not password or len(password) < 8:
+            raise ValueError(str(_l("The password must have at least 8 characters.")))
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password):
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def has_role(self, role):
+        """True if this account's role is at least `role` (staff < manager < admin)."""
+        return self.active and ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]

@@ -1,0 +1,111 @@
+"""Fixtures: an app on a fresh SQLite file per test, clients logged in per role, factories."""
+import re
+
+import pytest
+
+from app import create_app
+from models import Branch, Complaint, Customer, Staff, User, create_tables, db
+from models import clock
+
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "RATELIMIT_ENABLED": False,
+    })
+    with app.app_context():
+        create_tables()
+    yield app
+    clock.freeze(None)
+    if not db.is_closed():
+        db.close()
+
+
+class Client:
+    """Test client that carries the session's CSRF token like a browser would."""
+
+    def __init__(self, flask_client):
+        self.http = flask_client
+        self.csrf = None
+
+    def get(self, *args, **kwargs):
+        return self.http.get(*args, **kwargs)
+
+    def fetch_csrf(self, url="/login"):
+        page = self.http.get(url).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
+            re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+        assert match, f"no CSRF token on {url}"
+        self.csrf = match.group(1)
+        return self.csrf
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf or self.fetch_csrf())
+        return self.http.post(url, data=data, **kwargs)
+
+    def login(self, username, password=PASSWORD):
+        self.fetch_csrf("/login")
+        return self.post("/login", {"username": username, "password": password})
+
+
+@pytest.fixture
+def client(app):
+    return Client(app.test_client())
+
+
+def make_user(username, role="staff", staff=None):
+    user = User(username=username, role=role, staff=staff)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_branch(name="江苏分公司", **overrides):
+    return Branch.create(**{"name": name, "region": "江苏", "city": "南京", **overrides})
+
+
+def make_staff(branch, employee_no="E0001", **overrides):
+    return Staff.create(**{"name": "王芳", "employee_no": employee_no, "branch": branch, **overrides})
+
+
+def make_customer(branch, **overrides):
+    return Customer.create(**{"name": "张伟", "phone": "13800000000", "branch": branch, **overrides})
+
+
+def make_complaint(customer=None, **overrides):
+    if customer is None:
+        customer = make_customer(make_branch())
+    values = {"customer": customer, "branch": customer.branch, "title": "维修人员服务态度：上门态度冷淡"}
+    values.update(overrides)
+    complaint = Complaint(**values)
+    complaint.save()
+    return complaint
+
+
+@pytest.fixture
+def office(app):
+    """A small office: one branch, two staff, one account per role."""
+    with app.app_context():
+        branch = make_branch()
+        staff = make_staff(branch)
+        other = make_staff(branch, "E0002", name="李强")
+        users = {role: make_user(role, role, staff=staff if role == "staff" else other)
+                 for role in ("staff", "manager", "admin")}
+    return {"branch": branch, "staff": staff, "other": other, "users": users}
+
+
+@pytest.fixture
+def login_as(app, office):
+    def _login(role):
+        client = Client(app.test_client())
+        response = client.login(role)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return _login
