@@ -24,7 +24,7 @@ install: $(VENV)/.installed translations
 
 # Compile the zh_CN / en catalogs (.po -> .mo); the .mo files are build output.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f >/dev/null
+	$(BIN)/python -m translations.catalog
 
 run: install
 	$(FLASK) init-db

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from models import db
 from models.base import bind_database
 from models import clock
+from translations.catalog import compile_all as compile_translations
 
 ROOT = Path(__file__).resolve().parent
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -88,6 +89,7 @@ def create_app(config=None):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.config["DATABASE_URL"] = _sqlite_url_in(ROOT, app.config["DATABASE_URL"])
     clock.set_timezone(app.config["TIMEZONE"])
+    compile_translations()
 
     bind_database(app.config["DATABASE_URL"])
 

@@ -1,0 +1,110 @@
+"""Our UI strings: English msgids, Chinese translations kept per area in
+translations/src/zh_CN/<area>.po (one file per area, so parallel work does not collide).
+
+    python -m translations.catalog            # compile into translations/zh_Hans_CN/LC_MESSAGES/messages.mo
+    python -m translations.catalog --missing  # list msgids used in the code without a Chinese translation
+    python -m translations.catalog --missing-po translations/src/zh_CN/AREA.po  # add them there, to translate
+
+create_app() compiles on start when a .po is newer than the .mo, so a plain `flask run` works too.
+"""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SOURCES = HERE / "src"
+# Flask-Babel resolves zh_CN to the zh_Hans_CN folder (that is also where Flask-Admin keeps its zh catalog).
+TARGETS = {"zh_CN": HERE / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo"}
+CODE_DIRS = ["app.py", "auth", "admin", "models", "surveys", "reports", "exports", "templates"]
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
+            "lazy_ngettext": (1, 2)}
+
+
+def merged_catalog(locale):
+    catalog = Catalog(locale=locale)
+    for po_file in sorted((SOURCES / locale).glob("*.po")):
+        with po_file.open("rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if not message.id or not message.string:
+                    continue
+                known = catalog.get(message.id)
+                if known is not None and known.string != message.string:
+                    raise ValueError(f"{po_file.name}: {message.id!r} translated differently elsewhere")
+                catalog[message.id] = message
+    return catalog
+
+
+def compile_all(force=False):
+    for locale, target in TARGETS.items():
+        sources = list((SOURCES / locale).glob("*.po"))
+        if not force and target.exists() and all(p.stat().st_mtime <= target.stat().st_mtime for p in sources):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        catalog = merged_catalog(locale)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(tmp, target)  # atomic: several workers may start at once
+
+
+def used_msgids():
+    """Every translatable string in our Python code and templates, with where it is used."""
+    from babel.messages.extract import extract_from_file
+    found = {}
+    for entry in CODE_DIRS:
+        base = ROOT / entry
+        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.exists() else []
+        for path in files:
+            if path.suffix == ".py":
+                method = "python"
+            elif path.suffix in (".html", ".txt") and "templates" in path.parts:
+                method = "jinja2"
+            else:
+                continue
+            for lineno, message, _comments, _context in extract_from_file(
+                    method, str(path), keywords=KEYWORDS,
+                    options={"extensions": "jinja2.ext.i18n"} if method == "jinja2" else None):
+                ids = message if isinstance(message, tuple) else (message,)
+                for msgid in ids:
+                    if msgid:
+                        found.setdefault(msgid, f"{path.relative_to(ROOT)}:{lineno}")
+    return found
+
+
+def missing(locale="zh_CN"):
+    catalog = merged_catalog(locale)
+    return {msgid: where for msgid, where in used_msgids().items() if catalog.get(msgid) is None}
+
+
+def write_missing_po(path, locale="zh_CN"):
+    """Append the untranslated msgids (empty msgstr) to `path`, ready to be translated."""
+    from babel.messages.pofile import write_po
+    target = Path(path)
+    catalog = Catalog(locale=locale)
+    if target.exists():
+        with target.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+    for msgid, where in missing(locale).items():
+        if catalog.get(msgid) is None:
+            file_name, lineno = where.rsplit(":", 1)
+            catalog.add(msgid, "", locations=[(file_name, int(lineno))])
+    with target.open("wb") as handle:
+        write_po(handle, catalog, width=0, sort_output=False)
+
+
+if __name__ == "__main__":
+    if "--missing-po" in sys.argv:
+        write_missing_po(sys.argv[sys.argv.index("--missing-po") + 1])
+    elif "--missing" in sys.argv:
+        gaps = missing()
+        for msgid, where in sorted(gaps.items(), key=lambda kv: kv[1]):
+            print(f"{where}\t{msgid}")
+        sys.exit(1 if gaps else 0)
+    compile_all(force=True)
+    print("compiled", ", ".join(str(t.relative_to(ROOT)) for t in TARGETS.values()))
