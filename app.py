@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from models import db
 from models.base import bind_database
+from models.org import configure_password_hashing
 from models import clock
 from translations.catalog import compile_all as compile_translations
 
@@ -90,6 +91,8 @@ def create_app(config=None):
     app.config["DATABASE_URL"] = _sqlite_url_in(ROOT, app.config["DATABASE_URL"])
     clock.set_timezone(app.config["TIMEZONE"])
     compile_translations()
+    if app.config.get("PASSWORD_HASH_PARAMS"):
+        configure_password_hashing(**app.config["PASSWORD_HASH_PARAMS"])
 
     bind_database(app.config["DATABASE_URL"])
 

@@ -78,6 +78,9 @@ class ComplaintCounter(BaseModel):
     year = IntegerField(primary_key=True)
     last = IntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
 
 class SlaPolicy(BaseModel):
     """Deadlines in hours from receipt. The most specific row (severity and grade) wins;

@@ -1,7 +1,19 @@
 """Lazy translation marker for model labels and choice lists (English msgids, zh_CN catalog)."""
-from flask_babel import lazy_gettext as _l
+from flask import has_request_context
+from flask_babel import LazyString, gettext
 
 __all__ = ["_l", "label_of"]
+
+
+def _gettext_anywhere(string, **variables):
+    """Translate inside a request; elsewhere (CLI, scripts, tests of plain models) use the msgid."""
+    if has_request_context():
+        return gettext(string, **variables)
+    return string % variables if variables else string
+
+
+def _l(string, **variables):
+    return LazyString(_gettext_anywhere, string, **variables)
 
 
 def label_of(choices, code):

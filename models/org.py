@@ -10,6 +10,12 @@ from .i18n import _l
 # argon2id with the library's RFC 9106 "low memory" defaults.
 _hasher = PasswordHasher()
 
+
+def configure_password_hashing(**params):
+    """Replace the argon2id parameters (config PASSWORD_HASH_PARAMS; tests use cheap ones)."""
+    global _hasher
+    _hasher = PasswordHasher(**params)
+
 ROLES = [
     ("staff", _l("Staff")),
     ("manager", _l("Manager")),

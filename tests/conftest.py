@@ -17,6 +17,8 @@ def app(tmp_path):
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
         "RATELIMIT_ENABLED": False,
+        # still argon2id, with cheap parameters so the suite does not spend its time hashing
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
     with app.app_context():
         create_tables()
