@@ -87,6 +87,8 @@ class DomainModelView(RoleRequired, ModelView):
         return [fields[n] for n in names if isinstance(fields.get(n), ForeignKeyField)]
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        if sort_column is not None and sort_column not in self._sortable_columns:
+            sort_column = None  # a hand-edited ?sort= on a column that is not sortable
         count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
         if not execute:
