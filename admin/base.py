@@ -97,6 +97,12 @@ class DomainModelView(RoleRequired, ModelView):
         attach_related(rows, self._list_foreign_keys())
         return count, rows
 
+    def search_placeholder(self):
+        """'Search: number, title, …' from the labels of the searchable columns."""
+        names = [c if isinstance(c, str) else c.name for c in (self.column_searchable_list or ())]
+        labels = [str(self.column_labels.get(n, n)) for n in names]
+        return _("Search: %(fields)s", fields=", ".join(labels)) if labels else None
+
     def _get_filter_groups(self):
         # filter options that come from the database (branches, staff) are re-read per request
         self._refresh_filters_cache()
