@@ -93,12 +93,14 @@ def seed(random_seed=2026):
 
         stages = ["received", "acknowledged", "resolved", "rectified", "called_back", "closed"]
         complaints = []
-        for i in range(300):
+        # numbers follow the order of receipt, as in the office
+        ages = sorted((rng.choice([0.5, 2, 5, 20, 30, 50, 60, 80, 100, 200, 500, 1500]), rng.randrange(60))
+                      for _ in range(300))
+        for age_hours, minutes in reversed(ages):
             customer = rng.choice(customers)
             branch_staff = [s for s in staff if s.branch_id == customer.branch_id]
             # older complaints are further along; a share of the recent ones are overdue
-            age_hours = rng.choice([0.5, 2, 5, 20, 30, 50, 60, 80, 100, 200, 500, 1500])
-            received = moment - timedelta(hours=age_hours, minutes=rng.randrange(60))
+            received = moment - timedelta(hours=age_hours, minutes=minutes)
             reachable = sum(1 for h in (1, 24, 48, 72) if age_hours > h * rng.uniform(0.3, 1.0))
             stage_index = min(reachable + (1 if age_hours > 100 else 0), 5)
             if rng.random() < 0.25:
