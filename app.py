@@ -44,6 +44,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # set SESSION_COOKIE_SECURE=1 when the office serves the app over HTTPS
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes")
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open for a working day still submits
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     FLASK_ADMIN_SWATCH = "cerulean"
@@ -99,6 +101,13 @@ def create_app(config=None):
     @app.before_request
     def _open_db():
         db.connect(reuse_if_open=True)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     @app.teardown_appcontext
     def _close_db(exc):

@@ -135,3 +135,10 @@ def test_customer_text_is_escaped_in_admin_pages(app, login_as, office):
         page = staff.get(url).get_data(as_text=True)
         assert probe not in page, url
         assert "&lt;script&gt;" in page, url
+
+
+def test_responses_carry_basic_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "HttpOnly" in response.headers.get("Set-Cookie", "HttpOnly")
