@@ -221,7 +221,7 @@ class StaffScoreboardView(ManagerView):
             return redirect(back)
         award, created = approve_service_star(
             staff, kind, period_label, user=current_user._get_current_object(),
-            reason=request.form.get("reason", "").strip()[:2000], prize=request.form.get("prize", "").strip()[:200])
+            reason=request.form.get("reason", "").strip()[:2000] or _("Chosen by the customers' votes"), prize=request.form.get("prize", "").strip()[:200])
         if created:
             flash(_("%(name)s is %(award)s %(period)s.", name=staff.name, award=label_of(AWARD_KINDS, kind),
                     period=period_label), "success")

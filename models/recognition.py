@@ -84,7 +84,7 @@ def approve_service_star(staff, kind, period, user=None, reason="", prize=""):
     from .audit import record
 
     if kind not in STAR_KINDS.values():
-        raise ValueError(str(_l("Only a service star of the month or quarter is approved here.")))
+        raise ValueError(f"not a service-star award kind: {kind!r}")
     staff_id = getattr(staff, "id", staff)
     existing = Award.get_or_none(Award.staff == staff_id, Award.kind == kind, Award.period == period)
     if existing is not None:
@@ -92,7 +92,7 @@ def approve_service_star(staff, kind, period, user=None, reason="", prize=""):
     try:
         with Award._meta.database.atomic():
             award = Award.create(staff=staff_id, kind=kind, period=period, approved_by=user,
-                                 reason=reason or str(_l("Chosen by customers' votes")), prize=prize)
+                                 reason=reason, prize=prize)
             record(award, "create", user)
     except IntegrityError:
         return Award.get(Award.staff == staff_id, Award.kind == kind, Award.period == period), False
