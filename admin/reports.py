@@ -122,8 +122,8 @@ def _nav(period):
 # ---------------------------------------------------------------- charts (pygal, server-side SVG, no JS)
 
 CHART_STYLE = Style(background="transparent", plot_background="#ffffff", font_family="Noto Sans CJK SC, sans-serif",
-                    colors=("#2fa4e7", "#73a839", "#dd5600", "#c71c22"), label_font_size=11,
-                    major_label_font_size=11, legend_font_size=12, title_font_size=14)
+                    colors=("#2fa4e7", "#73a839", "#dd5600", "#c71c22"), label_font_size=13,
+                    major_label_font_size=13, legend_font_size=14, title_font_size=16)
 
 
 def _svg(chart):
