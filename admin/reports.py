@@ -22,7 +22,8 @@ from models.surveys import DIMENSIONS, QUESTION_KINDS
 
 from .base import DashboardView, RoleBaseView
 
-PERIOD_LABELS = {"week": _l("Week"), "month": _l("Month"), "quarter": _l("Quarter"), "custom": _l("Custom")}
+PERIOD_LABELS = {"week": _l("By week"), "month": _l("By month"), "quarter": _l("By quarter"),
+                 "custom": _l("Custom")}
 QUADRANT_LABELS = {
     "loyal": _l("Loyal (satisfied, quiet)"),
     "praiser": _l("Praiser (satisfied, vocal)"),

@@ -34,6 +34,7 @@ from peewee import JOIN, SQL, Case, fn
 from .clock import now
 from .complaints import STAGES, Callback, Complaint
 from .customers import Customer
+from .i18n import _l
 from .org import Branch, Staff
 from .recognition import PENALTY_KINDS, RewardPenalty
 from .surveys import Answer, Choice, Invitation, Question, Response
@@ -47,6 +48,23 @@ SLA_STAGES = [
     ("called_back", Complaint.called_back_at, Complaint.callback_due_at),
 ]
 PERIOD_KINDS = ("week", "month", "quarter")
+
+# Column headings for the stable keys of branch_ranking() and staff_scoreboard(), in display
+# order, for pages and spreadsheets alike (one msgid per figure across the app).
+RANKING_COLUMNS = OrderedDict([
+    ("rank", _l("Rank")), ("branch", _l("Branch")), ("region", _l("Region")), ("score", _l("Score")),
+    ("sla_rate", _l("SLA compliance")), ("sla_done", _l("Stages done")), ("sla_on_time", _l("Stages on time")),
+    ("csat", _l("CSAT")), ("csat_answers", _l("Ratings")), ("nps", _l("NPS")), ("complaints", _l("Complaints")),
+    ("customers", _l("Customers")), ("complaint_rate", _l("Complaints per customer")),
+    ("complaint_score", _l("Complaint score")),
+])
+STAFF_COLUMNS = OrderedDict([
+    ("rank", _l("Rank")), ("name", _l("Name")), ("employee_no", _l("Employee number")), ("branch", _l("Branch")),
+    ("votes", _l("Votes")), ("survey_answers", _l("Ratings about them")), ("survey_mean", _l("Mean rating")),
+    ("csat", _l("CSAT")), ("complaints", _l("Complaints (responsible)")), ("stages_done", _l("Stages done")),
+    ("stages_on_time", _l("Stages on time")), ("sla_rate", _l("SLA compliance")), ("rewards", _l("Rewards")),
+    ("penalties", _l("Penalties")),
+])
 
 
 # ---------------------------------------------------------------- periods
@@ -374,6 +392,8 @@ def branch_ranking(start, end, grade=None, weights=None, include_inactive=False)
         sla_done, sla_on_time, sla_rate (%), csat_answers, csat (%), nps,
         sla_score, satisfaction_score, complaint_score (0–100), score (0–100).
 
+    Headings for these keys: RANKING_COLUMNS.
+
     Composite: score = Σ weight × component / Σ weight over the components the branch has
     data for (a branch without any SLA stage done or any rating answer is not punished with
     0 for it); components: sla_score = SLA compliance %, satisfaction_score = CSAT %,
@@ -458,6 +478,7 @@ def staff_scoreboard(start, end, branch=None, grade=None):
         stages_done, stages_on_time, sla_rate (%) (SLA stages of those complaints),
         rewards, penalties (decided in the period), eligible, score.
 
+    Headings for these keys: STAFF_COLUMNS.
     Candidates for service star: eligible = at least one vote and no penalty decided in the
     period. score = votes; rank among eligible staff by votes, equal votes share a rank; display
     order among equal votes: higher CSAT, fewer complaints, higher SLA compliance, name.
