@@ -55,6 +55,15 @@ def list_url(endpoint, conditions=(), **extra):
     return url_for(f"{endpoint}.index_view", **args, **extra)
 
 
+def sorted_by(endpoint, column_name):
+    """The `sort` argument that orders the list `endpoint` by `column_name` (ascending), or {}."""
+    view = _admin_view(endpoint)
+    names = [name for name, _label in (view._list_columns if view else [])]
+    if column_name in names and column_name in (view._sortable_columns or {}):
+        return {"sort": names.index(column_name)}
+    return {}
+
+
 def _admin_view(endpoint):
     for admin in current_app.extensions.get("admin", []):
         for view in admin._views:
@@ -217,8 +226,13 @@ class StaffScoreboardView(ManagerView):
         if not back.startswith("/") or back.startswith("//"):
             back = url_for(".index")
         staff = Staff.get_or_none(Staff.id == int(staff_id)) if staff_id.isdigit() else None
-        if staff is None or kind not in STAR_KINDS.values() or not _valid_period_label(kind, period_label):
+        period = _period_of_label(kind, period_label)
+        if staff is None or period is None:
             flash(_("Not approved: choose a staff member from the candidate list of a month or quarter."), "error")
+            return redirect(back)
+        if staff.id not in {row["staff_id"] for row in reports.star_candidates(period.start, period.end)}:
+            flash(_("Not approved: %(name)s is not a candidate for %(period)s (no customer vote, or a penalty "
+                    "in the period).", name=staff.name, period=period_label), "error")
             return redirect(back)
         award, created = approve_service_star(
             staff, kind, period_label, user=current_user._get_current_object(),
@@ -240,16 +254,23 @@ class StaffScoreboardView(ManagerView):
                            branch=award.staff.branch, kind_label=label_of(AWARD_KINDS, award.kind))
 
 
-def _valid_period_label(kind, label):
-    """2026-11 for a month star, 2026-Q4 for a quarter star."""
+def _period_of_label(kind, label):
+    """The month of "2026-11" for a month star, the quarter of "2026-Q4" for a quarter star; else None."""
     try:
         if kind == "star_month":
             year, month = label.split("-")
-            return len(year) == 4 and date(int(year), int(month), 1) is not None
-        year, quarter = label.split("-Q")
-        return len(year) == 4 and int(year) > 0 and 1 <= int(quarter) <= 4
+            first_day = date(int(year), int(month), 1)
+        elif kind == "star_quarter":
+            year, quarter = label.split("-Q")
+            if not 1 <= int(quarter) <= 4:
+                return None
+            first_day = date(int(year), 3 * int(quarter) - 2, 1)
+        else:
+            return None
     except ValueError:
-        return False
+        return None
+    period = reports.period_of("month" if kind == "star_month" else "quarter", first_day)
+    return period if period.label == label else None
 
 
 class SurveyAnalyticsView(ManagerView):
@@ -322,8 +343,14 @@ def dashboard_links(summary, branch=None):
     scope = [(Complaint.branch, "RelatedFilter", branch)] if branch else []
     response_scope = [(Response.branch, "RelatedFilter", branch)] if branch else []
     period = summary["period"]
+    by_deadline = sorted_by("complaint", "due_at")
     links = {
         "open_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope),
+        # The complaint list has no "overdue" filter: overdue figures open the open complaints
+        # (of the stage) with the earliest deadline first, so the overdue ones are on top.
+        "overdue_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope, **by_deadline),
+        "overdue": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope, **by_deadline)
+                    for stage in summary["by_stage"]},
         "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
                   for stage in summary["by_stage"]},
         "received": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period))] + scope),

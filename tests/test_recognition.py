@@ -8,7 +8,7 @@ from peewee import IntegrityError
 from models import Award, History, RewardPenalty, Survey, clock
 from models.recognition import approve_service_star
 
-from .conftest import make_complaint, make_customer
+from .conftest import make_complaint, make_customer, make_staff
 from .test_reports import NOW, answer, question
 
 
@@ -82,9 +82,13 @@ def test_manager_picks_the_star_from_the_ranked_list_and_prints_the_certificate(
     {"staff_id": "STAFF", "kind": "star_month", "period": "2026-13"},
     {"staff_id": "STAFF", "kind": "star_quarter", "period": "2026-11"},
     {"staff_id": "STAFF", "kind": "star_month", "period": ""},
+    {"staff_id": "STAFF", "kind": "star_month", "period": "2026-10"},   # no votes in October
+    {"staff_id": "NOVOTES", "kind": "star_month", "period": "2026-11"},  # not a candidate
 ])
 def test_bad_approvals_are_refused_with_a_message(app, login_as, voted, form):
-    form = {k: (voted["staff"].id if v == "STAFF" else v) for k, v in form.items()}
+    with app.app_context():
+        no_votes = make_staff(voted["branch"], "E0009", name="未得票")
+    form = {k: {"STAFF": voted["staff"].id, "NOVOTES": no_votes.id}.get(v, v) for k, v in form.items()}
     manager = login_as("manager")
     response = manager.post("/admin/scoring/staff/approve/", {**form, "next": "https://evil.example/"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/scoring/staff/")

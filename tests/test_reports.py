@@ -47,6 +47,9 @@ def complaint_at(customer, received_at, **stages):
         column, due_at = due[stage]
         setattr(complaint, column, due_at + offset)
         complaint.stage = stage
+    # as the workflow does: the next deadline is the one of the stage now waited for
+    complaint.due_at = {"received": complaint.acknowledge_due_at, "acknowledged": complaint.result_due_at,
+                        "resolved": complaint.rectify_due_at, "rectified": complaint.callback_due_at}.get(complaint.stage)
     complaint.save()
     return complaint
 

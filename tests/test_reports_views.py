@@ -85,6 +85,23 @@ def test_dashboard_figures_equal_the_rows_of_the_linked_lists(frozen, login_as, 
     assert shown == 1 == _rows_in_list(manager, url, "response")
 
 
+def test_overdue_figure_opens_the_stage_list_with_the_overdue_complaints_on_top(frozen, login_as, office):
+    with frozen.app_context():
+        customer = make_customer(office["branch"])
+        late = [complaint_at(customer, NOW - timedelta(hours=h)).id for h in (5, 2)]   # acknowledge due 1 h
+        complaint_at(customer, NOW - timedelta(minutes=20))                           # not yet due
+        complaint_at(customer, NOW - timedelta(hours=9), acknowledged=timedelta(0))   # other stage
+    manager = login_as("manager")
+    page = manager.get("/admin/").get_data(as_text=True)
+    match = re.search(r'data-stage="received">.*?<a href="([^"]+)" class="overdue"[^>]*>(\d+)</a>', page, re.S)
+    assert int(match.group(2)) == 2
+    listed = manager.get(match.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    ids = list(dict.fromkeys(int(i) for i in re.findall(r"/admin/complaint/details/\?id=(\d+)", listed)))
+    assert len(ids) == 3 and ids[:2] == late  # earliest deadline first: the overdue ones on top
+    match = re.search(r'id="overdue-total"><a href="[^"]+" class="overdue"[^>]*>(\d+)</a>', page)
+    assert int(match.group(1)) == 2
+
+
 def test_dashboard_trend_table_and_offline_chart(frozen, login_as, office):
     with frozen.app_context():
         customer = make_customer(office["branch"])
