@@ -8,9 +8,10 @@ from models.i18n import label_of
 from models.complaints import STAGES
 from models.org import ROLES
 
-from .base import DashboardView
 from .customers import CallbackAdmin, ComplaintAdmin, CustomerAdmin, RectificationAdmin
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
+from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardView, StaffScoreboardView,
+                      SurveyAnalyticsView)
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
 from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
 
@@ -18,6 +19,7 @@ CUSTOMERS = _l("Customers & complaints")
 SURVEYS = _l("Surveys")
 PEOPLE = _l("Staff & recognition")
 SYSTEM = _l("System")
+SCORING = _l("Scoring")
 
 # (view class, model, menu label, category, endpoint)
 MODEL_VIEWS = [
@@ -41,17 +43,26 @@ MODEL_VIEWS = [
     (HistoryAdmin, m.History, _l("History"), SYSTEM, "history"),
     (ExportLogAdmin, m.ExportLog, _l("Export log"), SYSTEM, "exportlog"),
 ]
+# Custom pages (manager): (view class, menu label, category, endpoint, url)
+REPORT_VIEWS = [
+    (BranchRankingView, _l("Branch ranking"), SCORING, "ranking", "/admin/scoring/ranking"),
+    (StaffScoreboardView, _l("Staff scoreboard & service star"), SCORING, "scoreboard", "/admin/scoring/staff"),
+    (SurveyAnalyticsView, _l("Survey analytics"), SCORING, "survey_analytics", "/admin/scoring/surveys"),
+    (CustomerQuadrantView, _l("Customer quadrants"), SCORING, "quadrants", "/admin/scoring/quadrants"),
+]
 
 
 def init_admin(app):
     admin = Admin(
         app,
         name=_l("Service desk"),
-        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        index_view=ScoringDashboardView(name=_l("Dashboard"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/service_base.html", swatch="cerulean", fluid=True),
     )
     for view_class, model, label, category, endpoint in MODEL_VIEWS:
         admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
+    for view_class, label, category, endpoint, url in REPORT_VIEWS:
+        admin.add_view(view_class(name=label, category=category, endpoint=endpoint, url=url))
 
     @app.context_processor
     def _role_label():

@@ -43,6 +43,11 @@ class Award(BaseModel):
         return f"{self.staff.name} {self.period}".strip()
 
 
+# One service star award per person, kind and period (partial unique index: SQLite and PostgreSQL).
+Award.add_index(Award.index(Award.staff, Award.kind, Award.period, unique=True, safe=True,
+                            name="award_one_star_per_period").where(Award.kind.in_(["star_month", "star_quarter"])))
+
+
 class RewardPenalty(BaseModel):
     staff = ForeignKeyField(Staff, backref="rewards_penalties", on_delete="CASCADE", verbose_name=_l("Staff"))
     kind = CharField(max_length=20, choices=REWARD_PENALTY_KINDS, verbose_name=_l("Kind"))
@@ -63,3 +68,32 @@ class RewardPenalty(BaseModel):
 
     def __str__(self):
         return f"{self.staff.name} {self.kind}"
+
+
+STAR_KINDS = {"month": "star_month", "quarter": "star_quarter"}
+
+
+def approve_service_star(staff, kind, period, user=None, reason="", prize=""):
+    """A manager approves `staff` as service star (kind star_month / star_quarter) of `period`
+    (label like 2026-11 or 2026-Q4). Idempotent: approving the same person for the same award
+    and period again returns the existing Award instead of creating a second one (also under
+    concurrent approvals: the unique index award_one_star_per_period settles a race).
+    Returns (award, created)."""
+    from peewee import IntegrityError
+
+    from .audit import record
+
+    if kind not in STAR_KINDS.values():
+        raise ValueError(f"not a service-star award kind: {kind!r}")
+    staff_id = getattr(staff, "id", staff)
+    existing = Award.get_or_none(Award.staff == staff_id, Award.kind == kind, Award.period == period)
+    if existing is not None:
+        return existing, False
+    try:
+        with Award._meta.database.atomic():
+            award = Award.create(staff=staff_id, kind=kind, period=period, approved_by=user,
+                                 reason=reason, prize=prize)
+            record(award, "create", user)
+    except IntegrityError:
+        return Award.get(Award.staff == staff_id, Award.kind == kind, Award.period == period), False
+    return award, True

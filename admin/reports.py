@@ -1,0 +1,367 @@
+"""Scoring pages for managers: branch ranking, staff scoreboard and service star (with the
+approval that creates the Award and its printable certificate), survey analytics and
+customer quadrants. The figures come from models.reports; these views only parse the
+filters, render, and link each figure to the admin list behind it."""
+from datetime import date, timedelta
+
+import pygal
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from pygal.style import Style
+
+from models import Award, Branch, Complaint, Invitation, Response, Staff, Survey
+from models import reports
+from models.clock import now
+from models.customers import GRADES
+from models.i18n import label_of
+from models.recognition import AWARD_KINDS, STAR_KINDS, approve_service_star
+from models.surveys import DIMENSIONS, QUESTION_KINDS
+
+from .base import DashboardView, RoleBaseView
+
+PERIOD_LABELS = {"week": _l("By week"), "month": _l("By month"), "quarter": _l("By quarter"),
+                 "custom": _l("Custom")}
+QUADRANT_LABELS = {
+    "loyal": _l("Loyal (satisfied, quiet)"),
+    "praiser": _l("Praiser (satisfied, vocal)"),
+    "silent_protester": _l("Silent protester (dissatisfied, quiet)"),
+    "complainer": _l("Complainer (dissatisfied, vocal)"),
+}
+
+
+# ---------------------------------------------------------------- links to filtered lists
+
+def list_url(endpoint, conditions=(), **extra):
+    """URL of the admin list `endpoint` filtered like Flask-Admin's own filter bar does
+    (`flt<n>_<filter index>=value`). `conditions`: (field, filter class name, value) tuples,
+    e.g. (Complaint.stage, "FilterEqual", "received"). None when the list has no such filter,
+    so a figure is never linked to a list that would show something else."""
+    view = _admin_view(endpoint)
+    if view is None:
+        return None
+    args = {}
+    for position, (field, filter_type, value) in enumerate(conditions):
+        for index, flt in enumerate(view._filters or ()):
+            column = getattr(flt, "column", None)
+            if (type(flt).__name__ == filter_type and getattr(column, "name", None) == field.name
+                    and getattr(column, "model", None) is field.model):
+                args[f"flt{position}_{view.get_filter_arg(index, flt)}"] = value
+                break
+        else:
+            return None
+    return url_for(f"{endpoint}.index_view", **args, **extra)
+
+
+def sorted_by(endpoint, column_name):
+    """The `sort` argument that orders the list `endpoint` by `column_name` (ascending), or {}."""
+    view = _admin_view(endpoint)
+    names = [name for name, _label in (view._list_columns if view else [])]
+    if column_name in names and column_name in (view._sortable_columns or {}):
+        return {"sort": names.index(column_name)}
+    return {}
+
+
+def _admin_view(endpoint):
+    for admin in current_app.extensions.get("admin", []):
+        for view in admin._views:
+            if view.endpoint == endpoint:
+                return view
+    return None
+
+
+def between(period):
+    """A half-open period as the inclusive "A to B" value of Flask-Admin's datetime-between
+    filter (timestamps are stored to the second: clock.now() drops microseconds)."""
+    return f"{period.start:%Y-%m-%d %H:%M:%S} to {period.end - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}"
+
+
+# ---------------------------------------------------------------- filters from the query string
+
+def period_from_args(default_kind, kinds):
+    """The period asked for in ?period=&at= (or &from=&to= for custom); a bad value is
+    reported and the current default period is shown instead."""
+    kind = request.args.get("period") or default_kind
+    if kind not in kinds:
+        flash(_("Unknown period %(kind)s; showing the current %(default)s.", kind=kind,
+                default=PERIOD_LABELS[default_kind]), "error")
+        return reports.period_of(default_kind)
+    try:
+        return reports.parse_period(kind, at=request.args.get("at") or None,
+                                    first=request.args.get("from"), last=request.args.get("to"))
+    except ValueError:
+        flash(_("Invalid dates: use YYYY-MM-DD, the end not before the start. Showing the current %(default)s.",
+                default=PERIOD_LABELS[default_kind]), "error")
+        return reports.period_of(default_kind)
+
+
+def _int_arg(name, model):
+    """The id in ?name= if such a row exists; a bad or unknown id is reported and ignored."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if raw.isdigit() and model.select().where(model.id == int(raw)).exists():
+        return int(raw)
+    flash(_("Unknown %(what)s %(value)s: filter ignored.", what=name, value=raw), "error")
+    return None
+
+
+def _grade_arg():
+    grade = request.args.get("grade") or None
+    if grade and grade not in dict(GRADES):
+        flash(_("Unknown customer grade %(value)s: filter ignored.", value=grade), "error")
+        return None
+    return grade
+
+
+def _branches():
+    return list(Branch.select(Branch.id, Branch.name).order_by(Branch.name))
+
+
+def _nav(period):
+    """Query args of the previous and next period, keeping the other filters."""
+    args = {k: v for k, v in request.args.items() if k not in ("at", "from", "to")}
+    if period.kind == "custom":
+        return None, None
+    return ({**args, "period": period.kind, "at": period.previous().start.date().isoformat()},
+            {**args, "period": period.kind, "at": period.next().start.date().isoformat()})
+
+
+# ---------------------------------------------------------------- charts (pygal, server-side SVG, no JS)
+
+CHART_STYLE = Style(background="transparent", plot_background="#ffffff", font_family="Noto Sans CJK SC, sans-serif",
+                    colors=("#2fa4e7", "#73a839", "#dd5600", "#c71c22"), label_font_size=13,
+                    major_label_font_size=13, legend_font_size=14, title_font_size=16)
+
+
+def _svg(chart):
+    # js=[]: pygal's default tooltips script comes from a CDN; the app must work offline.
+    return Markup(chart.render(is_unicode=True))
+
+
+def trend_charts(rows):
+    labels = [row["label"] for row in rows]
+    common = dict(js=[], disable_xml_declaration=True, style=CHART_STYLE, width=760, height=300,
+                  x_label_rotation=30, legend_at_bottom=True, print_values=False, explicit_size=False)
+    rates = pygal.Line(title=_("SLA compliance, CSAT and NPS (%)"), allow_interruptions=True, **common)
+    rates.x_labels = labels
+    rates.add(_("SLA compliance"), [row["sla"] for row in rows])
+    rates.add(_("CSAT"), [row["csat"] for row in rows])
+    rates.add(_("NPS"), [row["nps"] for row in rows])
+    received = pygal.Bar(title=_("Complaints received"), show_legend=False, **common)
+    received.x_labels = labels
+    received.add(_("Complaints received"), [row["complaints"] for row in rows])
+    return _svg(rates), _svg(received)
+
+
+def ranking_chart(rows):
+    chart = pygal.HorizontalBar(js=[], disable_xml_declaration=True, style=CHART_STYLE, width=760,
+                                height=60 + 36 * max(len(rows), 1), show_legend=False, range=(0, 100),
+                                title=_("Composite score"), explicit_size=False)
+    ordered = [r for r in rows if r["score"] is not None][::-1]
+    chart.x_labels = [r["branch"] for r in ordered]
+    chart.add(_("Score"), [r["score"] for r in ordered])
+    return _svg(chart)
+
+
+# ---------------------------------------------------------------- views
+
+class ManagerView(RoleBaseView):
+    required_role = "manager"
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("period_labels", PERIOD_LABELS)
+        kwargs.setdefault("grades", GRADES)
+        kwargs.setdefault("grade_label", lambda code: label_of(GRADES, code))
+        return super().render(template, **kwargs)
+
+
+class BranchRankingView(ManagerView):
+    """各分公司排名: weekly (Friday report) and monthly report."""
+
+    @expose("/")
+    def index(self):
+        period = period_from_args("week", ("week", "month", "quarter", "custom"))
+        grade = _grade_arg()
+        weights, problem = reports.ranking_weights()
+        if problem:
+            flash(_('The setting "ranking_weights" is not valid, the default weights are used: '
+                    '{"sla": 0.4, "satisfaction": 0.4, "complaints": 0.2}.'), "warning")
+        rows = reports.branch_ranking(period.start, period.end, grade=grade, weights=weights)
+        links = {}
+        if not grade:
+            for row in rows:
+                links[row["branch_id"]] = list_url("complaint", [
+                    (Complaint.received_at, "DateTimeBetweenFilter", between(period)),
+                    (Complaint.branch, "RelatedFilter", row["branch_id"])])
+        previous, following = _nav(period)
+        return self.render("admin/reports/ranking.html", period=period, rows=rows, grade=grade, weights=weights,
+                           chart=ranking_chart(rows), links=links, previous=previous, following=following)
+
+
+class StaffScoreboardView(ManagerView):
+    """Staff scoreboard, service-star candidates, approval and the award certificate."""
+
+    @expose("/")
+    def index(self):
+        period = period_from_args("month", ("month", "quarter"))
+        branch = _int_arg("branch", Branch)
+        rows = reports.staff_scoreboard(period.start, period.end, branch=branch)
+        kind = STAR_KINDS[period.kind]
+        awarded = {a.staff_id: a for a in Award.select().where(Award.kind == kind, Award.period == period.label)}
+        previous, following = _nav(period)
+        return self.render("admin/reports/scoreboard.html", period=period, rows=rows, branch=branch,
+                           branches=_branches(), star_kind=kind, star_label=label_of(AWARD_KINDS, kind),
+                           awarded=awarded, previous=previous, following=following,
+                           candidates=[r for r in rows if r["eligible"]])
+
+    @expose("/approve/", methods=("POST",))
+    def approve(self):
+        kind = request.form.get("kind", "")
+        period_label = request.form.get("period", "").strip()
+        staff_id = request.form.get("staff_id", "")
+        back = request.form.get("next") or url_for(".index")
+        if not back.startswith("/") or back.startswith("//"):
+            back = url_for(".index")
+        staff = Staff.get_or_none(Staff.id == int(staff_id)) if staff_id.isdigit() else None
+        period = _period_of_label(kind, period_label)
+        if staff is None or period is None:
+            flash(_("Not approved: choose a staff member from the candidate list of a month or quarter."), "error")
+            return redirect(back)
+        if staff.id not in {row["staff_id"] for row in reports.star_candidates(period.start, period.end)}:
+            flash(_("Not approved: %(name)s is not a candidate for %(period)s (no customer vote, or a penalty "
+                    "in the period).", name=staff.name, period=period_label), "error")
+            return redirect(back)
+        award, created = approve_service_star(
+            staff, kind, period_label, user=current_user._get_current_object(),
+            reason=request.form.get("reason", "").strip()[:2000] or _("Chosen by the customers' votes"), prize=request.form.get("prize", "").strip()[:200])
+        if created:
+            flash(_("%(name)s is %(award)s %(period)s.", name=staff.name, award=label_of(AWARD_KINDS, kind),
+                    period=period_label), "success")
+        else:
+            flash(_("%(name)s was already approved as %(award)s %(period)s; nothing was added.", name=staff.name,
+                    award=label_of(AWARD_KINDS, kind), period=period_label), "info")
+        return redirect(url_for(".certificate", award_id=award.id))
+
+    @expose("/certificate/<int:award_id>/")
+    def certificate(self, award_id):
+        award = Award.get_or_none(Award.id == award_id)
+        if award is None:
+            abort(404)
+        return self.render("admin/reports/certificate.html", award=award, staff=award.staff,
+                           branch=award.staff.branch, kind_label=label_of(AWARD_KINDS, award.kind))
+
+
+def _period_of_label(kind, label):
+    """The month of "2026-11" for a month star, the quarter of "2026-Q4" for a quarter star; else None."""
+    try:
+        if kind == "star_month":
+            year, month = label.split("-")
+            first_day = date(int(year), int(month), 1)
+        elif kind == "star_quarter":
+            year, quarter = label.split("-Q")
+            if not 1 <= int(quarter) <= 4:
+                return None
+            first_day = date(int(year), 3 * int(quarter) - 2, 1)
+        else:
+            return None
+    except ValueError:
+        return None
+    period = reports.period_of("month" if kind == "star_month" else "quarter", first_day)
+    return period if period.label == label else None
+
+
+class SurveyAnalyticsView(ManagerView):
+    """Per survey: distribution per question, CSAT/NPS, dimensions, SERVQUAL gap, comments."""
+
+    @expose("/")
+    def index(self):
+        surveys = list(Survey.select().order_by(Survey.id.desc()))
+        return self.render("admin/reports/surveys.html", surveys=surveys)
+
+    @expose("/<int:survey_id>/")
+    def survey(self, survey_id):
+        survey = Survey.get_or_none(Survey.id == survey_id)
+        if survey is None:
+            abort(404)
+        if not request.args.get("period"):
+            period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
+        else:
+            period = period_from_args("month", ("week", "month", "quarter", "custom"))
+        branch, staff = _int_arg("branch", Branch), _int_arg("staff", Staff)
+        figures = reports.survey_analytics(survey, period.start, period.end, branch=branch, staff=staff)
+        staff_list = list(Staff.select(Staff.id, Staff.name, Staff.employee_no).where(Staff.active == True)  # noqa: E712
+                          .order_by(Staff.name))
+        return self.render("admin/reports/survey.html", survey=survey, period=period, figures=figures,
+                           branch=branch, staff=staff, branches=_branches(), staff_list=staff_list,
+                           kind_label=lambda code: label_of(QUESTION_KINDS, code),
+                           dimension_label=lambda code: label_of(DIMENSIONS, code) if code else _("(no dimension)"))
+
+
+class CustomerQuadrantView(ManagerView):
+    """Satisfied/dissatisfied × vocal/quiet; the silent protesters are the call list."""
+
+    @expose("/")
+    def index(self):
+        if not request.args.get("period"):
+            period = reports.custom_period((now() - timedelta(days=364)).date(), now().date())
+        else:
+            period = period_from_args("quarter", ("month", "quarter", "custom"))
+        branch, grade = _int_arg("branch", Branch), _grade_arg()
+        quadrant = request.args.get("quadrant", "silent_protester")
+        if quadrant not in reports.QUADRANTS:
+            quadrant = "silent_protester"
+        placed = reports.customer_quadrants(period.start, period.end, branch=branch, grade=grade)
+        return self.render("admin/reports/quadrants.html", period=period, placed=placed, quadrant=quadrant,
+                           quadrant_labels=QUADRANT_LABELS, branch=branch, grade=grade, branches=_branches(),
+                           satisfied_at=reports.SATISFIED_AT)
+
+
+class ScoringDashboardView(DashboardView):
+    """Landing page (every role): complaints now, this period's SLA, CSAT, NPS and response
+    rate, the 12-week or 12-month trend. Aggregates only: no personal data."""
+
+    @expose("/")
+    def index(self):
+        period = period_from_args("month", ("week", "month", "quarter"))
+        trend_kind = request.args.get("trend", "week")
+        if trend_kind not in ("week", "month"):
+            trend_kind = "week"
+        branch = _int_arg("branch", Branch)
+        summary = reports.dashboard_summary(period, trend_kind, branch=branch)
+        rates_chart, received_chart = trend_charts(summary["trend"])
+        previous, following = _nav(period)
+        return self.render("admin/dashboard.html", summary=summary, period=period, links=dashboard_links(summary, branch),
+                           rates_chart=rates_chart, received_chart=received_chart, branch=branch,
+                           branches=_branches(), period_labels=PERIOD_LABELS, previous=previous, following=following)
+
+
+def dashboard_links(summary, branch=None):
+    """The filtered admin list behind each dashboard figure (None where no list filter fits)."""
+    scope = [(Complaint.branch, "RelatedFilter", branch)] if branch else []
+    response_scope = [(Response.branch, "RelatedFilter", branch)] if branch else []
+    period = summary["period"]
+    by_deadline = sorted_by("complaint", "due_at")
+    links = {
+        "open_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope),
+        # The complaint list has no "overdue" filter: overdue figures open the open complaints
+        # (of the stage) with the earliest deadline first, so the overdue ones are on top.
+        "overdue_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope, **by_deadline),
+        "overdue": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope, **by_deadline)
+                    for stage in summary["by_stage"]},
+        "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
+                  for stage in summary["by_stage"]},
+        "received": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period))] + scope),
+        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period))]
+                              + response_scope),
+        "trend": {row["label"]: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
+                                                        between(row["period"]))] + scope)
+                  for row in summary["trend"]},
+    }
+    if not branch:  # the invitation list has no branch filter
+        sent = (Invitation.sent_at, "DateTimeBetweenFilter", between(period))
+        links["sent"] = list_url("invitation", [sent])
+        links["answered"] = list_url("invitation", [sent, (Invitation.answered_at, "FilterEmpty", "0")])
+    return links
