@@ -9,7 +9,8 @@ from models.complaints import STAGES
 from models.org import ROLES
 
 from .base import DashboardView
-from .customers import CallbackAdmin, ComplaintAdmin, CustomerAdmin, RectificationAdmin
+from .complaints import CallbackAdmin, CallbacksDueView, ComplaintAdmin, RectificationAdmin
+from .customers import CustomerAdmin
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
 from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
@@ -52,6 +53,8 @@ def init_admin(app):
     )
     for view_class, model, label, category, endpoint in MODEL_VIEWS:
         admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
+    admin.add_view(CallbacksDueView(name=_l("Callbacks due"), category=CUSTOMERS, endpoint="callbacks_due",
+                                    url="/admin/callbacks-due"))
 
     @app.context_processor
     def _role_label():
