@@ -162,7 +162,7 @@ def _scheduled_callbacks(rng, customers, moment):
         if customer.first_deal_date is None or customer.churned:
             continue
         dates = callback_schedule(customer.first_deal_date, moment.date())
-        keep_up_to = len(dates) - rng.choice([0, 0, 0, 1, 1, 2])
+        keep_up_to = len(dates) - rng.choices([0, 1, 2], [80, 15, 5])[0]
         for day in dates[max(0, keep_up_to - 3):keep_up_to]:  # the last few kept calls
             done = datetime.combine(day, time(10)) + timedelta(days=rng.randrange(0, 3), minutes=rng.randrange(240))
             Callback.create(customer=customer, kind="scheduled", due_date=day, done_at=min(done, moment),

@@ -49,20 +49,20 @@ class OverdueFilter(BasePeeweeFilter):
     """Open complaints past their next deadline."""
 
     def __init__(self):
-        super().__init__(Complaint.due_at, _l("Overdue"), options=(("1", _l("Yes")),))
+        super().__init__(Complaint.due_at, _l("Overdue"), options=(("1", _l("overdue only")),))
 
     def apply(self, query, value):
         return query.where(Complaint.stage != "closed", Complaint.due_at < now())
 
     def operation(self):
-        return _l("is")
+        return _l("show")
 
 
 class DueSoonFilter(BasePeeweeFilter):
     """Open complaints whose next deadline is within the next 2 hours (not yet overdue)."""
 
     def __init__(self):
-        super().__init__(Complaint.due_at, _l("Due within 2 h"), options=(("1", _l("Yes")),))
+        super().__init__(Complaint.due_at, _l("Due within 2 h"), options=(("1", _l("due within 2 h only")),))
 
     def apply(self, query, value):
         moment = now()
@@ -70,7 +70,16 @@ class DueSoonFilter(BasePeeweeFilter):
                            Complaint.due_at < moment + timedelta(hours=workflow.DUE_SOON_HOURS))
 
     def operation(self):
-        return _l("is")
+        return _l("show")
+
+
+def _field_label(object_type, name):
+    """The label a history row's field has on its model (the code itself if unknown)."""
+    model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
+    field = model._meta.fields.get(name) if model else None
+    if field is not None and field.verbose_name:
+        return field.verbose_name
+    return {"escalation_reason": _l("Reason for escalation")}.get(name, name)
 
 
 def _active_staff():
@@ -105,7 +114,9 @@ class ComplaintAdmin(DomainModelView):
                       staff_filter(Complaint.first_responder, _l("First responder"))]
     column_sortable_list = ["number", "received_at", "due_at", "stage", "severity", "escalation_level"]
     column_default_sort = ("received_at", True)
-    column_formatters = {"due_at": _complaint_due, "next_stage": _next_stage}
+    column_formatters = {"due_at": _complaint_due, "next_stage": _next_stage,
+                         "received_at": lambda v, c, m, n: f"{m.received_at:%Y-%m-%d %H:%M}"}
+    list_template = "admin/complaints/list.html"
     details_template = "admin/complaints/details.html"
     form_ajax_refs = {"customer": CUSTOMER_AJAX}
     # workflow fields are set by the stage forms on the complaint page, numbering by the database
@@ -182,6 +193,7 @@ class ComplaintAdmin(DomainModelView):
             "progress": workflow.stage_progress(complaint),
             "timeline": workflow.timeline(complaint.id),
             "history_label": lambda code: label_of(HISTORY_ACTIONS, code),
+            "field_label": _field_label,
             "worksheet": worksheet,
             "worksheet_sections": workflow.WORKSHEET_SECTIONS,
             "worksheet_field": lambda name: Rectification._meta.fields[name],
