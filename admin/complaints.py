@@ -40,9 +40,22 @@ def _complaint_due(view, context, model, name):
         css, text, _l("%(h)d h %(m)d min left", h=minutes // 60, m=minutes % 60))
 
 
-def _next_stage(view, context, model, name):
+def _next_deadline(view, context, model, name):
+    """The list cell: which stage is next, its deadline and the time left."""
     following = workflow.TRANSITIONS.get(model.stage)
-    return workflow.stage_label(following) if following else ""
+    if not following:
+        return ""
+    return Markup('<small class="text-muted">{}</small><br>{}').format(
+        workflow.stage_label(following), _complaint_due(view, context, model, name))
+
+
+def _stage(view, context, model, name):
+    """Current stage, with a red badge when the complaint was escalated."""
+    label = workflow.stage_label(model.stage)
+    if not model.escalation_level:
+        return label
+    return Markup('{} <span class="badge badge-danger" title="{}">↑{}</span>').format(
+        label, _l("Escalation level %(n)d", n=model.escalation_level), model.escalation_level)
 
 
 class OverdueFilter(BasePeeweeFilter):
@@ -103,9 +116,9 @@ def _staff_from_form(key, message):
 
 class ComplaintAdmin(DomainModelView):
     # the number, what it is about, where it stands and how much time is left
-    column_list = ["number", "title", "customer", "branch", "severity", "stage", "next_stage", "due_at",
-                   "responsible_staff", "assignee", "escalation_level", "received_at"]
-    column_labels = {"next_stage": _l("Next stage"), "due_at": _l("Next deadline / time left")}
+    column_list = ["number", "title", "customer", "branch", "severity", "stage", "due_at", "responsible_staff",
+                   "assignee", "received_at"]
+    column_labels = {"due_at": _l("Next stage, deadline / time left")}
     column_searchable_list = ["number", "title", "description"]
     column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
                       branch_filter(Complaint.branch),
@@ -114,8 +127,8 @@ class ComplaintAdmin(DomainModelView):
                       staff_filter(Complaint.first_responder, _l("First responder"))]
     column_sortable_list = ["number", "received_at", "due_at", "stage", "severity", "escalation_level"]
     column_default_sort = ("received_at", True)
-    column_formatters = {"due_at": _complaint_due, "next_stage": _next_stage,
-                         "received_at": lambda v, c, m, n: f"{m.received_at:%Y-%m-%d %H:%M}"}
+    column_formatters = {"due_at": _next_deadline, "stage": _stage,
+                         "received_at": lambda v, c, m, n: f"{m.received_at:%m-%d %H:%M}"}
     list_template = "admin/complaints/list.html"
     details_template = "admin/complaints/details.html"
     form_ajax_refs = {"customer": CUSTOMER_AJAX}

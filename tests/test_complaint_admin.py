@@ -55,7 +55,8 @@ def three(app, office):
 def test_list_shows_stage_next_deadline_and_highlights(app, en, three):
     page = en("staff").get("/admin/complaint/").get_data(as_text=True)
     assert _numbers(page) == {c.number for c in three.values()}
-    assert "Next deadline / time left" in page and "Next stage" in page
+    assert "Next stage, deadline / time left" in page
+    assert page.count("<small class=\"text-muted\">Acknowledged</small>") == 3
     assert re.search(r'class="overdue">04-01 08:00 \(overdue 1 h 0 min\)', page)
     assert re.search(r'class="due-soon">04-01 09:30 \(0 h 30 min left\)', page)
     assert re.search(r'class="due-soon">04-01 09:50 \(0 h 50 min left\)', page)
