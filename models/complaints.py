@@ -97,6 +97,28 @@ class SlaPolicy(BaseModel):
     def __str__(self):
         return f"{self.severity or '*'} / {self.customer_grade or '*'}"
 
+    def save(self, *args, **kwargs):
+        self.validate()
+        return super().save(*args, **kwargs)
+
+    def validate(self):
+        """Deadlines are positive and in stage order; one row per severity × grade (empty = any).
+        The unique index cannot see two rows with empty columns as the same, so this checks it."""
+        hours = [self.acknowledge_hours, self.result_hours, self.rectify_hours, self.callback_hours]
+        if any(h is None or h <= 0 for h in hours):
+            raise ValueError(str(_l("Every deadline must be a positive number of hours.")))
+        if any(earlier > later for earlier, later in zip(hours, hours[1:])):
+            raise ValueError(str(_l("Deadlines must follow the stages: acknowledge ≤ result ≤ rectification ≤ callback.")))
+        same = SlaPolicy.select().where(
+            SlaPolicy.severity.is_null() if self.severity is None else SlaPolicy.severity == self.severity,
+            SlaPolicy.customer_grade.is_null() if self.customer_grade is None
+            else SlaPolicy.customer_grade == self.customer_grade)
+        if self.id is not None:
+            same = same.where(SlaPolicy.id != self.id)
+        if same.exists():
+            raise ValueError(str(_l("There is already a policy for this severity and customer grade (%(which)s).",
+                                    which=str(self))))
+
 
 class Complaint(BaseModel):
     """A complaint. The first responder (首问责任人) owns it until a hand-over is recorded.

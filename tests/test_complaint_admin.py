@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from admin.complaints import DueSoonFilter, OverdueFilter
-from models import Callback, Complaint, History, Rectification, Staff, clock
+from models import Callback, Complaint, History, Rectification, SlaPolicy, Staff, clock
 
 from .conftest import make_branch, make_complaint, make_customer, make_staff
 
@@ -295,3 +295,27 @@ def test_list_query_count_does_not_grow_with_rows(app, en, office):
         make_complaint(customer, responsible_staff=office["staff"], assignee=office["other"])
     assert count_queries() == few
     assert Staff.select().count() == 2
+
+
+def test_admin_edits_sla_policy_and_new_complaints_follow_it(app, en, office):
+    admin = en("admin")
+    form = {"severity": "critical", "customer_grade": "__None", "acknowledge_hours": "0.5", "result_hours": "12",
+            "rectify_hours": "24", "callback_hours": "48"}
+    page = admin.get("/admin/slapolicy/new/").get_data(as_text=True)
+    blank = re.search(r'<select[^>]*name="customer_grade".*?<option[^>]*value="([^"]*)"', page, re.S).group(1)
+    response = admin.post("/admin/slapolicy/new/", {**form, "customer_grade": blank})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    policy = SlaPolicy.get()
+    assert (policy.severity, policy.customer_grade) == ("critical", None)
+    clock.freeze(T0)
+    complaint = make_complaint(make_customer(office["branch"]), severity="critical")
+    assert complaint.due_at == T0 + timedelta(minutes=30)
+    assert complaint.callback_due_at == T0 + timedelta(hours=48)
+    # out of stage order, or a second row for the same severity × grade: refused with a message
+    response = admin.post("/admin/slapolicy/new/", {**form, "customer_grade": blank, "severity": "high",
+                                                    "result_hours": "60"})
+    assert "Deadlines must follow the stages" in response.get_data(as_text=True)
+    response = admin.post("/admin/slapolicy/new/", {**form, "customer_grade": blank})
+    assert "There is already a policy for this severity and customer grade" in response.get_data(as_text=True)
+    assert SlaPolicy.select().count() == 1
+    assert en("manager").get("/admin/slapolicy/").status_code == 403
