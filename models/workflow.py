@@ -175,12 +175,21 @@ def complete_stage(complaint, stage, user=None, **deliverable):
     due = due_for(complaint, stage)
     before = dict(complaint.__data__)
     with db.atomic():
+        # Claim the step first: a write that only succeeds if nobody completed it meanwhile
+        # (it also takes SQLite's write lock / PostgreSQL's row lock before anything is read).
+        claimed = (Complaint.update(stage=stage)
+                   .where(Complaint.id == complaint.id, Complaint.stage == before["stage"]).execute())
+        if not claimed:
+            raise WorkflowError(str(_l("Complaint %(number)s was changed by someone else in the meantime; "
+                                       "reload the page and check its stage.", number=complaint.number)))
         DELIVERABLES[stage](complaint, user, moment, **deliverable)
         setattr(complaint, definition.done_field, moment)
         complaint.stage = stage
         following = TRANSITIONS.get(stage)
         complaint.due_at = due_for(complaint, following) if following else None
-        complaint.save()
+        # only what this step changed, so a concurrent edit of other fields is not overwritten
+        changed = [name for name, value in complaint.__data__.items() if before.get(name) != value]
+        complaint.save(only=[complaint._meta.fields[name] for name in changed])
         record(complaint, "stage", user, "stage", before["stage"], stage)
         record_changes(complaint, {**before, "stage": stage}, user)
         late = is_breach(moment, due)
@@ -225,7 +234,7 @@ def assign(complaints, staff, user=None):
                 continue
             before = dict(complaint.__data__)
             complaint.assignee = staff
-            complaint.save()
+            complaint.save(only=[Complaint.assignee])
             record_complaint_changes(complaint, before, user)
             changed += 1
     return changed
@@ -238,9 +247,9 @@ def escalate(complaints, user=None, reason=""):
         for complaint in complaints:
             if complaint.stage == "closed":
                 continue
-            old = complaint.escalation_level
-            complaint.escalation_level = old + 1
-            complaint.save()
+            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id == complaint.id).execute()
+            complaint.escalation_level = Complaint.get_by_id(complaint.id).escalation_level
+            old = complaint.escalation_level - 1
             record(complaint, "escalate", user, "escalation_level", old, complaint.escalation_level)
             if reason:
                 record(complaint, "note", user, "escalation_reason", "", reason)

@@ -260,3 +260,21 @@ def test_escalation_writes_history_and_skips_closed(office, complaint):
     assert (escalation.old_value, escalation.new_value, escalation.username) == ("0", "1", "manager")
     assert [r.new_value for r in rows if r.action == "note"] == ["客户再次来电"]
     assert Complaint.get_by_id(other.id).escalation_level == 0
+
+
+def test_two_people_completing_the_same_stage(office, complaint):
+    mine, theirs = Complaint.get_by_id(complaint.id), Complaint.get_by_id(complaint.id)
+    complete_stage(mine, "acknowledged", office["users"]["staff"], **DELIVERABLES["acknowledged"])
+    with pytest.raises(WorkflowError, match="changed by someone else"):
+        complete_stage(theirs, "acknowledged", office["users"]["manager"], apology_note="重复致歉",
+                       director_notified=True)
+    stored = Complaint.get_by_id(complaint.id)
+    assert stored.apology_note == "已电话致歉。"
+    assert len(_history(complaint, "stage")) == 1
+
+
+def test_completing_a_stage_keeps_a_concurrent_edit_of_other_fields(office, complaint):
+    stale = Complaint.get_by_id(complaint.id)
+    Complaint.update(responsible_staff=office["other"].id).where(Complaint.id == complaint.id).execute()
+    complete_stage(stale, "acknowledged", None, **DELIVERABLES["acknowledged"])
+    assert Complaint.get_by_id(complaint.id).responsible_staff_id == office["other"].id
