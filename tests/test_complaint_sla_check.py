@@ -62,3 +62,10 @@ def test_nothing_to_report_still_exits_zero(app, office):
     assert result.exit_code == 0
     assert "No complaint is overdue or due soon." in result.output
     assert json.loads(app.test_cli_runner().invoke(args=["sla-check", "--json"]).output)["branches"] == []
+
+
+def test_text_report_in_chinese_by_default(app, complaints):
+    result = app.test_cli_runner().invoke(args=["sla-check"])
+    assert result.exit_code == 0, result.output
+    assert "江苏分公司：已超时 1 件，即将到期 0 件" in result.output
+    assert complaints["late"].number in result.output
