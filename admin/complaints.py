@@ -1,7 +1,7 @@
 """Complaints through their stages, rectification worksheets, callbacks and the callbacks-due page.
 
 Views stay thin: every workflow step is a function of models.workflow."""
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
@@ -65,7 +65,7 @@ class OverdueFilter(BasePeeweeFilter):
         super().__init__(Complaint.due_at, _l("Overdue"), options=(("1", _l("overdue only")),))
 
     def apply(self, query, value):
-        return query.where(Complaint.stage != "closed", Complaint.due_at < now())
+        return query.where(Complaint.id.in_(Complaint.overdue().select(Complaint.id)))
 
     def operation(self):
         return _l("show")
@@ -78,9 +78,7 @@ class DueSoonFilter(BasePeeweeFilter):
         super().__init__(Complaint.due_at, _l("Due within 2 h"), options=(("1", _l("due within 2 h only")),))
 
     def apply(self, query, value):
-        moment = now()
-        return query.where(Complaint.stage != "closed", Complaint.due_at >= moment,
-                           Complaint.due_at < moment + timedelta(hours=workflow.DUE_SOON_HOURS))
+        return query.where(Complaint.id.in_(Complaint.due_soon(hours=workflow.DUE_SOON_HOURS).select(Complaint.id)))
 
     def operation(self):
         return _l("show")

@@ -180,6 +180,22 @@ class Complaint(BaseModel):
     def __str__(self):
         return f"{self.number} {self.title}"
 
+    # named queries: the complaints an office looks at first
+    @classmethod
+    def open(cls):
+        return cls.select().where(cls.stage != "closed")
+
+    @classmethod
+    def overdue(cls, moment=None):
+        """Open complaints past their next deadline (done exactly at the due second is on time)."""
+        return cls.open().where(cls.due_at < (moment or now()))
+
+    @classmethod
+    def due_soon(cls, moment=None, hours=2):
+        """Open complaints due from `moment` up to `hours` ahead."""
+        moment = moment or now()
+        return cls.open().where(cls.due_at >= moment, cls.due_at < moment + timedelta(hours=hours))
+
     def save(self, *args, **kwargs):
         """A new complaint gets its number and its stage deadlines when first saved."""
         if self.id is not None or self.number:

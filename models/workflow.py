@@ -259,20 +259,12 @@ def escalate(complaints, user=None, reason=""):
 
 # ------------------------------------------------------------------ queries
 
-def open_complaints():
-    return Complaint.select().where(Complaint.stage != "closed")
-
-
 def overdue(moment=None):
-    """Open complaints whose next deadline has passed (strictly: the due second itself is on time)."""
-    moment = moment or now()
-    return open_complaints().where(Complaint.due_at < moment)
+    return Complaint.overdue(moment)
 
 
 def due_soon(moment=None, hours=DUE_SOON_HOURS):
-    """Open complaints due from now up to `hours` ahead."""
-    moment = moment or now()
-    return open_complaints().where(Complaint.due_at >= moment, Complaint.due_at < moment + timedelta(hours=hours))
+    return Complaint.due_soon(moment, hours)
 
 
 def timeline(complaint_id):
