@@ -1,10 +1,12 @@
 """Realistic Chinese demo data for `flask seed-demo`: branches, staff, customers,
 complaints in every stage (some overdue), a CSAT and an NPS survey with responses, awards."""
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from models import (Answer, Award, Branch, Callback, Choice, Complaint, Customer, Invitation, OpenLink,
-                    Question, Rectification, Response, RewardPenalty, Staff, Survey, User, db)
+                    Question, Response, RewardPenalty, Staff, Survey, User, db)
+from models import clock, workflow
+from models.audit import record
 from models.clock import now
 from models.customers import CHURN_SHARES
 
@@ -116,6 +118,7 @@ def seed(random_seed=2026):
             _advance(rng, complaint, stages[stage_index], staff)
             complaints.append(complaint)
         counts["complaints"] = len(complaints)
+        counts["scheduled callbacks"] = _scheduled_callbacks(rng, customers, moment)
 
         counts["responses"] = _surveys(rng, customers, staff, branches, moment)
 
@@ -131,40 +134,63 @@ def seed(random_seed=2026):
 
 
 def _advance(rng, complaint, target, staff):
-    """Fill the stage timestamps and deliverables up to `target`, some of them late."""
-    order = ["acknowledged", "resolved", "rectified", "called_back", "closed"]
-    due = {"acknowledged": complaint.acknowledge_due_at, "resolved": complaint.result_due_at,
-           "rectified": complaint.rectify_due_at, "called_back": complaint.callback_due_at}
-    last = complaint.received_at
-    for stage in order[:order.index(target) + 1] if target != "received" else []:
-        deadline = due.get(stage, last + timedelta(hours=24))
-        span = (deadline - last).total_seconds()
-        done = last + timedelta(seconds=span * rng.uniform(0.2, 1.3 if rng.random() < 0.2 else 0.95))
-        done = min(done, now())
-        if stage == "acknowledged":
-            complaint.acknowledged_at, complaint.apology_note = done, "已电话致歉，并已报告服务总监。"
-            complaint.director_notified = True
-        elif stage == "resolved":
-            complaint.resolved_at, complaint.result_text = done, rng.choice(RESULTS)
-        elif stage == "rectified":
-            complaint.rectified_at = done
-            Rectification.create(
-                complaint=complaint, problem_description=complaint.title, cause_analysis="经调查，为现场人员未按规范操作。",
-                immediate_measures="当日重新上门处理并致歉。", accountability="责任人书面检讨，班组长扣绩效。",
-                long_term_measures="组织全员服务规范培训，每月抽查。", promised_date=(done + timedelta(days=14)).date(),
-                created_at=done)
-        elif stage == "called_back":
-            complaint.called_back_at = done
-            Callback.create(customer=complaint.customer, complaint=complaint, kind="complaint", done_at=done,
-                            staff=complaint.responsible_staff, channel="phone",
-                            outcome="客户对处理结果表示满意。", satisfaction=rng.choice([3, 4, 4, 5, 5, 2]))
-        elif stage == "closed":
-            complaint.closed_at, complaint.closing_note = done, "发出单位确认整改效果。"
-        complaint.stage = stage
-        last = done
-    complaint.due_at = {"received": complaint.acknowledge_due_at, "acknowledged": complaint.result_due_at,
-                        "resolved": complaint.rectify_due_at, "rectified": complaint.callback_due_at}.get(complaint.stage)
-    complaint.save()
+    """Take a new complaint through the real workflow up to `target`, each stage done at a
+    plausible past moment (the clock is pinned to it), some of them late; also writes the
+    'create' history row at the time it was received."""
+    recorder = User.get_or_none(User.username == "staff")
+    moment = now()
+    previous = clock.freeze(complaint.received_at)
+    try:
+        record(complaint, "create", recorder)
+        last = complaint.received_at
+        for stage in workflow.STAGE_FLOW[1:workflow.STAGE_FLOW.index(workflow.STAGE_BY_CODE[target]) + 1]:
+            deadline = workflow.due_for(complaint, stage.code) or last + timedelta(hours=24)
+            span = max((deadline - last).total_seconds(), 600)
+            late = rng.random() < 0.2
+            done = last + timedelta(seconds=int(span * rng.uniform(0.2, 1.3 if late else 0.95)))
+            done = max(min(done, moment), last)
+            clock.freeze(done)
+            workflow.complete_stage(complaint, stage.code, recorder, **_deliverable(rng, complaint, stage.code, done))
+            last = done
+    finally:
+        clock.freeze(previous)
+
+
+def _scheduled_callbacks(rng, customers, moment):
+    """Most transacted customers were called on schedule; some were missed lately (callbacks due)."""
+    from models.complaints import callback_schedule
+    made = 0
+    for customer in customers:
+        if customer.first_deal_date is None or customer.churned:
+            continue
+        dates = callback_schedule(customer.first_deal_date, moment.date())
+        keep_up_to = len(dates) - rng.choices([0, 1, 2], [80, 15, 5])[0]
+        for day in dates[max(0, keep_up_to - 3):keep_up_to]:  # the last few kept calls
+            done = datetime.combine(day, time(10)) + timedelta(days=rng.randrange(0, 3), minutes=rng.randrange(240))
+            Callback.create(customer=customer, kind="scheduled", due_date=day, done_at=min(done, moment),
+                            staff=customer.account_manager, channel=rng.choice(["phone", "phone", "visit", "sms"]),
+                            outcome=rng.choice(["客户对近期服务满意。", "客户希望上门时间更准时。", "客户提出续费优惠咨询。"]),
+                            satisfaction=rng.choice([3, 4, 4, 5, 5]))
+            made += 1
+    return made
+
+
+def _deliverable(rng, complaint, stage, done):
+    if stage == "acknowledged":
+        return {"apology_note": "已电话致歉，并已报告服务总监。", "director_notified": True}
+    if stage == "resolved":
+        return {"result_text": rng.choice(RESULTS)}
+    if stage == "rectified":
+        return {"problem_description": f"{complaint.title}。{complaint.description}",
+                "cause_analysis": "经调查，为现场人员未按规范操作。",
+                "immediate_measures": "当日重新上门处理并致歉。", "accountability": "责任人书面检讨，班组长扣绩效。",
+                "long_term_measures": "组织全员服务规范培训，每月抽查。",
+                "effect_confirmation": "责任单位已反馈整改结果，客户表示认可。",
+                "promised_date": (done + timedelta(days=14)).date()}
+    if stage == "called_back":
+        return {"satisfaction": rng.choice([3, 4, 4, 5, 5, 2]), "outcome": "客户对处理结果表示满意。",
+                "channel": "phone", "staff": complaint.responsible_staff_id}
+    return {"closing_note": "发出单位确认整改效果。", "verifier": complaint.responsible_staff_id}
 
 
 def _surveys(rng, customers, staff, branches, moment):

@@ -8,7 +8,8 @@ from models.i18n import label_of
 from models.complaints import STAGES
 from models.org import ROLES
 
-from .customers import CallbackAdmin, ComplaintAdmin, CustomerAdmin, RectificationAdmin
+from .complaints import CallbackAdmin, CallbacksDueView, ComplaintAdmin, RectificationAdmin
+from .customers import CustomerAdmin
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardView, StaffScoreboardView,
                       SurveyAnalyticsView)
@@ -61,6 +62,8 @@ def init_admin(app):
     )
     for view_class, model, label, category, endpoint in MODEL_VIEWS:
         admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
+    admin.add_view(CallbacksDueView(name=_l("Callbacks due"), category=CUSTOMERS, endpoint="callbacks_due",
+                                    url="/admin/callbacks-due"))
     for view_class, label, category, endpoint, url in REPORT_VIEWS:
         admin.add_view(view_class(name=label, category=category, endpoint=endpoint, url=url))
 

@@ -1,13 +1,10 @@
-"""Customer files and everything staff record against them: complaints, worksheets, callbacks."""
+"""Customer files, and the filters and search settings other areas reuse (branch, staff, ajax lookups).
+Complaints, worksheets and callbacks live in admin/complaints.py."""
 from flask import has_request_context
 from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from markupsafe import Markup
 
-from models import Branch, Callback, Complaint, Customer, Staff
-from models.clock import now
-from models.complaints import SATISFACTION
+from models import Branch, Customer, Staff
 
 from .base import DomainModelView
 
@@ -47,63 +44,3 @@ class CustomerAdmin(DomainModelView):
     column_default_sort = ("id", True)
     form_excluded_columns = ["created_at"]
     form_widget_args = {"habits": {"rows": 3}, "preferences": {"rows": 3}, "opinions": {"rows": 3}}
-
-
-def _complaint_due(view, context, model, name):
-    """Next deadline with time left, red when overdue."""
-    if model.stage == "closed" or model.due_at is None:
-        return ""
-    left = model.due_at - now()
-    minutes = int(left.total_seconds() // 60)
-    text = f"{model.due_at:%m-%d %H:%M}"
-    if minutes < 0:
-        return Markup('<span class="overdue">{} ({})</span>').format(
-            text, _l("overdue %(h)d h %(m)d min", h=(-minutes) // 60, m=(-minutes) % 60))
-    css = "due-soon" if minutes < 120 else ""
-    return Markup('<span class="{}">{} ({})</span>').format(
-        css, text, _l("%(h)d h %(m)d min left", h=minutes // 60, m=minutes % 60))
-
-
-class ComplaintAdmin(DomainModelView):
-    # the number, what it is about, where it stands
-    column_list = ["number", "title", "customer", "branch", "channel", "severity", "stage", "due_at",
-                   "first_responder", "responsible_staff", "received_at"]
-    column_searchable_list = ["number", "title", "description"]
-    column_filters = ["stage", "channel", "category", "severity", "received_at",
-                      branch_filter(Complaint.branch),
-                      staff_filter(Complaint.responsible_staff, _l("Responsible staff"))]
-    column_sortable_list = ["number", "received_at", "due_at", "stage", "severity"]
-    column_default_sort = ("received_at", True)
-    column_formatters = {"due_at": _complaint_due}
-    form_ajax_refs = {"customer": CUSTOMER_AJAX}
-    # workflow fields are set by stage actions, numbering by the database
-    form_excluded_columns = ["number", "year", "seq", "created_by", "due_at", "escalation_level",
-                             "acknowledge_due_at", "result_due_at", "rectify_due_at", "callback_due_at",
-                             "acknowledged_at", "resolved_at", "rectified_at", "called_back_at", "closed_at",
-                             "stage", "rectifications", "callbacks", "invitations", "source_responses",
-                             "rewards_penalties"]
-    form_widget_args = {"description": {"rows": 5}}
-
-    def on_model_change(self, form, model, is_created):
-        if is_created:
-            model.created_by = current_user.id
-            if model.first_responder_id is None and current_user.staff_id:
-                model.first_responder = current_user.staff_id
-
-
-class RectificationAdmin(DomainModelView):
-    column_list = ["complaint", "promised_date", "verifier", "verified_at", "created_at"]
-    column_searchable_list = ["problem_description", "cause_analysis"]
-    column_filters = ["promised_date", "verified_at"]
-    form_ajax_refs = {"complaint": COMPLAINT_AJAX}
-    form_excluded_columns = ["created_by", "created_at"]
-
-
-class CallbackAdmin(DomainModelView):
-    column_list = ["customer", "complaint", "kind", "due_date", "done_at", "staff", "channel", "satisfaction"]
-    column_filters = ["kind", "due_date", "done_at", "channel",
-                      FilterEqual(column=Callback.satisfaction, name=_l("Satisfaction"), options=SATISFACTION),
-                      staff_filter(Callback.staff, _l("Staff"))]
-    column_sortable_list = ["due_date", "done_at", "satisfaction"]
-    column_default_sort = ("id", True)
-    form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}

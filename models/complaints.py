@@ -6,7 +6,8 @@ callback done → closed. Deadlines count from received_at (defaults 1 h, 24 h, 
 is received, so a later change of policy does not rewrite history, and a stage done
 after its due time is an SLA breach for that stage.
 """
-from datetime import timedelta
+import calendar
+from datetime import datetime, timedelta
 
 from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalField,
                     ForeignKeyField, IntegerField, SmallIntegerField, TextField)
@@ -99,6 +100,28 @@ class SlaPolicy(BaseModel):
     def __str__(self):
         return f"{self.severity or '*'} / {self.customer_grade or '*'}"
 
+    def save(self, *args, **kwargs):
+        self.validate()
+        return super().save(*args, **kwargs)
+
+    def validate(self):
+        """Deadlines are positive and in stage order; one row per severity × grade (empty = any).
+        The unique index cannot see two rows with empty columns as the same, so this checks it."""
+        hours = [self.acknowledge_hours, self.result_hours, self.rectify_hours, self.callback_hours]
+        if any(h is None or h <= 0 for h in hours):
+            raise ValueError(str(_l("Every deadline must be a positive number of hours.")))
+        if any(earlier > later for earlier, later in zip(hours, hours[1:])):
+            raise ValueError(str(_l("Deadlines must follow the stages: acknowledge ≤ result ≤ rectification ≤ callback.")))
+        same = SlaPolicy.select().where(
+            SlaPolicy.severity.is_null() if self.severity is None else SlaPolicy.severity == self.severity,
+            SlaPolicy.customer_grade.is_null() if self.customer_grade is None
+            else SlaPolicy.customer_grade == self.customer_grade)
+        if self.id is not None:
+            same = same.where(SlaPolicy.id != self.id)
+        if same.exists():
+            raise ValueError(str(_l("There is already a policy for this severity and customer grade (%(which)s).",
+                                    which=str(self))))
+
 
 class Complaint(BaseModel):
     """A complaint. The first responder (首问责任人) owns it until a hand-over is recorded.
@@ -160,16 +183,34 @@ class Complaint(BaseModel):
     def __str__(self):
         return f"{self.number} {self.title}"
 
+    # named queries: the complaints an office looks at first
+    @classmethod
+    def open(cls):
+        return cls.select().where(cls.stage != "closed")
+
+    @classmethod
+    def overdue(cls, moment=None):
+        """Open complaints past their next deadline (done exactly at the due second is on time)."""
+        return cls.open().where(cls.due_at < (moment or now()))
+
+    @classmethod
+    def due_soon(cls, moment=None, hours=2):
+        """Open complaints due from `moment` up to `hours` ahead."""
+        moment = moment or now()
+        return cls.open().where(cls.due_at >= moment, cls.due_at < moment + timedelta(hours=hours))
+
     def save(self, *args, **kwargs):
         """A new complaint gets its number and its stage deadlines when first saved."""
         if self.id is not None or self.number:
             return super().save(*args, **kwargs)
         self.received_at = self.received_at or now()
-        self.set_deadlines()
         with self._meta.database.atomic():
+            # The counter write comes first so that SQLite takes the write lock before this
+            # transaction reads anything (a read first could make the upgrade fail under load).
             self.year = self.received_at.year
             self.seq = next_sequence(self.year)
             self.number = format_number(self.year, self.seq)
+            self.set_deadlines()
             return super().save(*args, **kwargs)
 
     def set_deadlines(self):
@@ -209,7 +250,8 @@ class Rectification(BaseModel):
     created_at = DateTimeField(default=now, verbose_name=_l("Filed at"))
 
     def __str__(self):
-        return f"{self.complaint.number} {_l('Rectification worksheet')}"
+        # the office's own name for the form; not translated, so history labels do not depend on the reader
+        return f"{self.complaint.number} 问题整改工作单"
 
 
 class Callback(BaseModel):
@@ -270,3 +312,78 @@ def sla_hours(severity=None, customer_grade=None):
     policy = best[1]
     return {"acknowledge": float(policy.acknowledge_hours), "result": float(policy.result_hours),
             "rectify": float(policy.rectify_hours), "callback": float(policy.callback_hours)}
+
+
+# ---------------------------------------------------------------- scheduled callbacks
+
+# A callback done up to this many days before a scheduled date counts for that date.
+CALLBACK_EARLY_DAYS = 7
+
+
+def add_months(day, months):
+    """`day` moved by whole months; the 31st becomes the month's last day when needed."""
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def callback_schedule(first_deal_date, until):
+    """Scheduled callback dates up to `until`: monthly in the first year after the first
+    deal (months 1–12), then quarterly (months 15, 18, …)."""
+    dates = []
+    if first_deal_date is None:
+        return dates
+    months = 1
+    while True:
+        day = add_months(first_deal_date, months)
+        if day > until:
+            return dates
+        dates.append(day)
+        months += 1 if months < 12 else 3
+
+
+def next_callback_due(first_deal_date, last_done=None):
+    """The first scheduled date not yet covered by a scheduled callback.
+
+    A callback covers every scheduled date up to CALLBACK_EARLY_DAYS after it was done, so a
+    call made a few days early is not asked for again. None without a first deal."""
+    if first_deal_date is None:
+        return None
+    covered = last_done + timedelta(days=CALLBACK_EARLY_DAYS) if last_done else first_deal_date
+    months = 1
+    while True:
+        day = add_months(first_deal_date, months)
+        if day > covered:
+            return day
+        months += 1 if months < 12 else 3
+
+
+def callbacks_due(today, horizon_days=0):
+    """Customers whose next scheduled callback falls on or before today + horizon_days,
+    most overdue first. Two queries whatever the number of customers."""
+    from peewee import JOIN, fn
+    last_done = (Callback.select(Callback.customer, fn.MAX(Callback.done_at).alias("last_done"))
+                 .where(Callback.kind == "scheduled", Callback.done_at.is_null(False))
+                 .group_by(Callback.customer))
+    last_by_customer = {row.customer_id: row.last_done for row in last_done}
+    Manager = Staff.alias()
+    customers = (Customer.select(Customer, Branch, Manager)
+                 .join(Branch, on=(Customer.branch == Branch.id))
+                 .switch(Customer).join(Manager, JOIN.LEFT_OUTER, on=(Customer.account_manager == Manager.id),
+                                        attr="manager")
+                 .where(Customer.first_deal_date.is_null(False), Customer.churned == False)  # noqa: E712
+                 .order_by(Customer.id))
+    limit = today + timedelta(days=horizon_days)
+    due = []
+    for customer in customers:
+        last = last_by_customer.get(customer.id)
+        if isinstance(last, str):  # SQLite returns MAX() of a datetime column as text
+            last = datetime.fromisoformat(last)
+        next_due = next_callback_due(customer.first_deal_date, last.date() if last else None)
+        if next_due <= limit:
+            due.append({"customer": customer, "branch": customer.branch,
+                        "account_manager": customer.manager if customer.manager and customer.manager.id else None,
+                        "last_done": last, "due_date": next_due, "days_overdue": (today - next_due).days,
+                        "first_year": next_due <= add_months(customer.first_deal_date, 12)})
+    due.sort(key=lambda row: (row["due_date"], row["customer"].id))
+    return due

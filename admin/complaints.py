@@ -1,0 +1,337 @@
+"""Complaints through their stages, rectification worksheets, callbacks and the callbacks-due page.
+
+Views stay thin: every workflow step is a function of models.workflow."""
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
+from models.audit import HISTORY_ACTIONS
+from models.clock import now
+from models.complaints import CALLBACK_CHANNELS, SATISFACTION, callbacks_due
+from models.i18n import label_of
+from models import workflow
+from models.workflow import WorkflowError
+
+from .base import DomainModelView, RoleBaseView, _user
+from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
+
+
+def _complaint_due(view, context, model, name):
+    """Next deadline with time left, red when overdue, amber when due within 2 h."""
+    if model.stage == "closed" or model.due_at is None:
+        return ""
+    left = model.due_at - now()
+    seconds = int(left.total_seconds())
+    text = f"{model.due_at:%m-%d %H:%M}"
+    if seconds < 0:
+        minutes = (-seconds + 59) // 60
+        return Markup('<span class="overdue">{} ({})</span>').format(
+            text, _l("overdue %(h)d h %(m)d min", h=minutes // 60, m=minutes % 60))
+    minutes = seconds // 60
+    css = "due-soon" if seconds < workflow.DUE_SOON_HOURS * 3600 else ""
+    return Markup('<span class="{}">{} ({})</span>').format(
+        css, text, _l("%(h)d h %(m)d min left", h=minutes // 60, m=minutes % 60))
+
+
+def _next_deadline(view, context, model, name):
+    """The list cell: which stage is next, its deadline and the time left."""
+    following = workflow.TRANSITIONS.get(model.stage)
+    if not following:
+        return ""
+    return Markup('<small class="text-muted">{}</small><br>{}').format(
+        workflow.stage_label(following), _complaint_due(view, context, model, name))
+
+
+def _stage(view, context, model, name):
+    """Current stage, with a red badge when the complaint was escalated."""
+    label = workflow.stage_label(model.stage)
+    if not model.escalation_level:
+        return label
+    return Markup('{} <span class="badge badge-danger" title="{}">↑{}</span>').format(
+        label, _l("Escalation level %(n)d", n=model.escalation_level), model.escalation_level)
+
+
+class OverdueFilter(BasePeeweeFilter):
+    """Open complaints past their next deadline."""
+
+    def __init__(self):
+        super().__init__(Complaint.due_at, _l("Overdue"), options=(("1", _l("overdue only")),))
+
+    def apply(self, query, value):
+        return query.where(Complaint.id.in_(Complaint.overdue().select(Complaint.id)))
+
+    def operation(self):
+        return _l("show")
+
+
+class DueSoonFilter(BasePeeweeFilter):
+    """Open complaints whose next deadline is within the next 2 hours (not yet overdue)."""
+
+    def __init__(self):
+        super().__init__(Complaint.due_at, _l("Due within 2 h"), options=(("1", _l("due within 2 h only")),))
+
+    def apply(self, query, value):
+        return query.where(Complaint.id.in_(Complaint.due_soon(hours=workflow.DUE_SOON_HOURS).select(Complaint.id)))
+
+    def operation(self):
+        return _l("show")
+
+
+def _field_label(object_type, name):
+    """The label a history row's field has on its model (the code itself if unknown)."""
+    model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
+    field = model._meta.fields.get(name) if model else None
+    if field is not None and field.verbose_name:
+        return field.verbose_name
+    return {"escalation_reason": _l("Reason for escalation")}.get(name, name)
+
+
+def _active_staff():
+    return list(Staff.select(Staff, Branch).join(Branch).where(Staff.active).order_by(Branch.name, Staff.name))
+
+
+def _parse_date(text, message):
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        raise WorkflowError(str(message)) from None
+
+
+def _staff_from_form(key, message):
+    value = request.form.get(key, "")
+    staff = Staff.get_or_none(Staff.id == int(value)) if value.isdigit() else None
+    if staff is None:
+        raise WorkflowError(str(message))
+    return staff
+
+
+class ComplaintAdmin(DomainModelView):
+    # the number, what it is about, where it stands and how much time is left
+    column_list = ["number", "title", "customer", "branch", "severity", "stage", "due_at", "responsible_staff",
+                   "assignee", "received_at"]
+    column_labels = {"due_at": _l("Next stage, deadline / time left")}
+    column_searchable_list = ["number", "title", "description"]
+    column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
+                      branch_filter(Complaint.branch),
+                      staff_filter(Complaint.responsible_staff, _l("Responsible staff")),
+                      staff_filter(Complaint.assignee, _l("Assignee")),
+                      staff_filter(Complaint.first_responder, _l("First responder"))]
+    column_sortable_list = ["number", "received_at", "due_at", "stage", "severity", "escalation_level"]
+    column_default_sort = ("received_at", True)
+    column_formatters = {"due_at": _next_deadline, "stage": _stage,
+                         "received_at": lambda v, c, m, n: f"{m.received_at:%m-%d %H:%M}"}
+    list_template = "admin/complaints/list.html"
+    details_template = "admin/complaints/details.html"
+    form_ajax_refs = {"customer": CUSTOMER_AJAX}
+    # workflow fields are set by the stage forms on the complaint page, numbering by the database
+    form_excluded_columns = ["number", "year", "seq", "created_by", "due_at", "escalation_level", "received_at",
+                             "acknowledge_due_at", "result_due_at", "rectify_due_at", "callback_due_at",
+                             "acknowledged_at", "resolved_at", "rectified_at", "called_back_at", "closed_at",
+                             "apology_note", "director_notified", "result_text", "closing_note",
+                             "stage", "rectifications", "callbacks", "invitations", "source_responses",
+                             "rewards_penalties"]
+    form_widget_args = {"description": {"rows": 5}}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.created_by = current_user.id
+            if model.first_responder_id is None and current_user.staff_id:
+                model.first_responder = current_user.staff_id
+
+    def update_model(self, form, model):
+        """An edit that changes an owner (first responder, assignee, responsible staff or
+        branch) is recorded as a hand-over; other fields as changes."""
+        before = dict(model.__data__)
+        with db.atomic() as txn:
+            if not super(DomainModelView, self).update_model(form, model):
+                txn.rollback()
+                model.__data__.update(before)
+                return False
+            workflow.record_complaint_changes(model, before, _user())
+        return True
+
+    # ------------------------------------------------------------------ list actions
+    @action("assign", _l("Assign to a staff member"))
+    def action_assign(self, ids):
+        return redirect(url_for(".assign_view", ids=",".join(ids), url=request.form.get("url") or None))
+
+    @action("escalate", _l("Escalate"), _l("Escalate the selected complaints?"))
+    def action_escalate(self, ids):
+        complaints = list(Complaint.select().where(Complaint.id.in_([int(i) for i in ids if str(i).isdigit()])))
+        count = workflow.escalate(complaints, _user(), request.form.get("reason", ""))
+        flash(_("%(count)d complaints escalated.", count=count), "success")
+
+    @expose("/assign/", methods=("GET", "POST"))
+    def assign_view(self):
+        source = request.values.get("ids", "")
+        ids = [int(i) for i in source.split(",") if i.strip().isdigit()]
+        complaints = list(Complaint.select().where(Complaint.id.in_(ids)).order_by(Complaint.id)) if ids else []
+        if not complaints:
+            flash(_("Select the complaints to assign first."), "error")
+            return redirect(url_for(".index_view"))
+        if request.method == "POST":
+            try:
+                staff = _staff_from_form("staff", _l("Choose the staff member to assign the complaints to."))
+                count = workflow.assign(complaints, staff, _user())
+            except WorkflowError as exc:
+                flash(str(exc), "error")
+            else:
+                flash(_("%(count)d complaints assigned to %(staff)s.", count=count, staff=str(staff)), "success")
+                if len(complaints) == 1:
+                    return redirect(url_for(".details_view", id=complaints[0].id))
+                return redirect(url_for(".index_view"))
+        return self.render("admin/complaints/assign.html", complaints=complaints, ids=source,
+                           staff_list=_active_staff())
+
+    # ------------------------------------------------------------------ the complaint page
+    def render(self, template, **kwargs):
+        if template == self.details_template and "model" in kwargs:
+            kwargs.update(self._page_context(kwargs["model"]))
+        return super().render(template, **kwargs)
+
+    def _page_context(self, complaint, stage_form=None):
+        worksheet = Rectification.get_or_none(Rectification.complaint == complaint.id)
+        return {
+            "complaint": complaint,
+            "next_stage": workflow.next_stage(complaint),
+            "progress": workflow.stage_progress(complaint),
+            "timeline": workflow.timeline(complaint.id),
+            "history_label": lambda code: label_of(HISTORY_ACTIONS, code),
+            "field_label": _field_label,
+            "worksheet": worksheet,
+            "worksheet_sections": workflow.WORKSHEET_SECTIONS,
+            "worksheet_field": lambda name: Rectification._meta.fields[name],
+            "stage_form": stage_form if stage_form is not None else {},
+            "staff_list": _active_staff(),
+            "satisfaction_choices": SATISFACTION,
+            "channel_choices": CALLBACK_CHANNELS,
+            "due_html": _complaint_due(self, None, complaint, "due_at"),
+            "today": now().date(),
+        }
+
+    def _stage_deliverable(self, stage):
+        form = request.form
+        if stage == "acknowledged":
+            return {"apology_note": form.get("apology_note"), "director_notified": form.get("director_notified") == "y"}
+        if stage == "resolved":
+            return {"result_text": form.get("result_text")}
+        if stage == "rectified":
+            values = {name: form.get(name, "") for name in workflow.WORKSHEET_SECTIONS}
+            values["promised_date"] = _parse_date(form.get("promised_date"),
+                                                  _l("Enter the promised completion date (YYYY-MM-DD)."))
+            return values
+        if stage == "called_back":
+            return {"satisfaction": form.get("satisfaction"), "outcome": form.get("outcome"),
+                    "channel": form.get("channel", "phone")}
+        if stage == "closed":
+            return {"closing_note": form.get("closing_note"),
+                    "verifier": _staff_from_form("verifier", _l("Name the staff member who verified the effect.")).id}
+        return {}
+
+    @expose("/stage/", methods=("POST",))
+    def stage_view(self):
+        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
+        if complaint is None:
+            abort(404)
+        stage = request.form.get("stage", "")
+        try:
+            on_time = workflow.complete_stage(complaint, stage, _user(), **self._stage_deliverable(stage))
+        except WorkflowError as exc:
+            flash(str(exc), "error")
+            complaint = Complaint.get_by_id(complaint.id)  # nothing was saved; show the stored state
+            page = super().render(self.details_template, model=complaint, details_columns=self._details_columns,
+                                  get_value=self.get_detail_value, return_url=url_for(".index_view"),
+                                  **self._page_context(complaint, request.form))
+            return page, 422
+        if on_time:
+            flash(_("%(stage)s recorded for %(number)s.", stage=workflow.stage_label(stage),
+                    number=complaint.number), "success")
+        else:
+            flash(_("%(stage)s recorded for %(number)s, after its deadline: an SLA breach was recorded.",
+                    stage=workflow.stage_label(stage), number=complaint.number), "warning")
+        return redirect(url_for(".details_view", id=complaint.id))
+
+    @expose("/escalate/", methods=("POST",))
+    def escalate_view(self):
+        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
+        if complaint is None:
+            abort(404)
+        if workflow.escalate([complaint], _user(), request.form.get("reason", "").strip()):
+            flash(_("Complaint %(number)s escalated.", number=complaint.number), "success")
+        else:
+            flash(_("A closed complaint cannot be escalated."), "error")
+        return redirect(url_for(".details_view", id=complaint.id))
+
+
+class RectificationAdmin(DomainModelView):
+    column_list = ["complaint", "promised_date", "verifier", "verified_at", "created_at", "print"]
+    column_labels = {"print": _l("Print")}
+    column_searchable_list = ["problem_description", "cause_analysis"]
+    column_filters = ["promised_date", "verified_at"]
+    column_formatters = {"print": lambda v, c, m, n: Markup('<a href="{}" target="_blank">{}</a>').format(
+        url_for(".print_view", id=m.id), _("Print worksheet"))}
+    form_ajax_refs = {"complaint": COMPLAINT_AJAX}
+    form_excluded_columns = ["created_by", "created_at", "verified_at"]
+    form_widget_args = {name: {"rows": 4} for name in workflow.WORKSHEET_SECTIONS}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.created_by = current_user.id
+
+    @expose("/print/")
+    def print_view(self):
+        worksheet = Rectification.get_or_none(Rectification.id == request.args.get("id", type=int))
+        if worksheet is None:
+            abort(404)
+        complaint = worksheet.complaint
+        return self.render("admin/complaints/worksheet.html", worksheet=worksheet, complaint=complaint,
+                           field=lambda name: Rectification._meta.fields[name], printed_at=now())
+
+
+class CallbackAdmin(DomainModelView):
+    column_list = ["customer", "complaint", "kind", "due_date", "done_at", "staff", "channel", "satisfaction"]
+    column_filters = ["kind", "due_date", "done_at", "channel",
+                      FilterEqual(column=Callback.satisfaction, name=_l("Satisfaction"), options=SATISFACTION),
+                      staff_filter(Callback.staff, _l("Staff"))]
+    column_sortable_list = ["due_date", "done_at", "satisfaction"]
+    column_default_sort = ("id", True)
+    form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
+
+    def on_model_change(self, form, model, is_created):
+        if model.satisfaction is not None and model.done_at is None:
+            raise ValueError(str(_l("A callback with a satisfaction needs the time it was done.")))
+
+
+class CallbacksDueView(RoleBaseView):
+    """Customers whose next scheduled callback (monthly in the first year, then quarterly) is due."""
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        today = now().date()
+        horizon = request.args.get("days", default=0, type=int)
+        horizon = max(0, min(horizon, 90))
+        if request.method == "POST":
+            customer = Customer.get_or_none(Customer.id == request.form.get("customer", type=int))
+            if customer is None:
+                abort(404)
+            try:
+                workflow.record_scheduled_callback(
+                    customer, _user(), due_date=_parse_date(request.form.get("due_date"), _l("Invalid due date.")),
+                    channel=request.form.get("channel", "phone"), outcome=request.form.get("outcome", ""),
+                    satisfaction=request.form.get("satisfaction"))
+            except WorkflowError as exc:
+                flash(_("%(customer)s: %(error)s", customer=str(customer), error=str(exc)), "error")
+            else:
+                flash(_("Callback to %(customer)s recorded.", customer=str(customer)), "success")
+                return redirect(url_for(".index", days=horizon or None))
+        rows = callbacks_due(today, horizon)
+        return self.render("admin/complaints/callbacks_due.html", rows=rows, today=today, horizon=horizon,
+                           channel_choices=CALLBACK_CHANNELS, satisfaction_choices=SATISFACTION,
+                           posted=request.form if request.method == "POST" else {})
