@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, has_request_context, redirect, request, url_for
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -76,6 +76,8 @@ def _secret_key(instance_path):
 
 def select_locale():
     """The language chosen with the switcher (cookie), else the browser's, else Chinese."""
+    if not has_request_context():
+        return "zh_CN"  # CLI commands and background jobs speak the office's language
     code = request.cookies.get("lang")
     if code in LANGUAGES:
         return code
