@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 
+from app import limiter
 from models import Invitation, OpenLink
 from models.answers import (LinkUnavailable, field_name, link_is_usable, raw_from_form, staff_candidates,
                             submit_response, survey_questions, attribution, SCALES)
@@ -26,10 +27,7 @@ DEFAULT_RATE_LIMIT = "5 per minute;30 per hour"
 
 @bp.record_once
 def _setup(state):
-    from app import limiter
     state.app.config.setdefault("SURVEY_RATE_LIMIT", os.environ.get("SURVEY_RATE_LIMIT", DEFAULT_RATE_LIMIT))
-    # only submissions through open links count; opening the page is free
-    limiter.limit(lambda: current_app.config["SURVEY_RATE_LIMIT"], methods=["POST"])(open_link_page)
 
 
 def fetch_link_or_404(model, token):
@@ -106,6 +104,9 @@ def invitation_page(token):
 
 
 @bp.route("/o/<token>", methods=["GET", "POST"])
+# Flask-Limiter 4 enforces a decorated limit inside the wrapper, so the wrapper must be the view.
+# Only submissions count (per client address); opening the page is free.
+@limiter.limit(lambda: current_app.config["SURVEY_RATE_LIMIT"], methods=["POST"])
 def open_link_page(token):
     open_link = fetch_link_or_404(OpenLink, token)
     if request.method == "POST":
