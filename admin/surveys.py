@@ -10,6 +10,8 @@ from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_admin.contrib.peewee.form import InlineFormAdmin
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
+from wtforms.fields import HiddenField
+from wtforms.validators import Optional
 
 from models import Answer, Choice, Customer, Invitation, OpenLink, Question, Response, Survey
 from models.audit import record
@@ -29,8 +31,16 @@ def survey_filter(column):
                          options=lambda: [(s.id, s.title) for s in Survey.select().order_by(Survey.id.desc())])
 
 
+# Flask-Admin's peewee converter only knows the old PrimaryKeyField: without this, the
+# AutoField id of an inline row is a required number and a NEW question or choice
+# cannot be added (the browser sends an empty id).
+INLINE_ID = {"form_overrides": {"id": HiddenField}, "form_args": {"id": {"validators": [Optional()]}}}
+
+
 class QuestionInline(InlineFormAdmin):
     form_columns = ["id", "position", "text", "kind", "required", "dimension", "max_length"]
+    form_overrides = INLINE_ID["form_overrides"]
+    form_args = INLINE_ID["form_args"]
 
 
 def _response_rate(view, context, model, name):
@@ -108,7 +118,7 @@ class QuestionAdmin(DomainModelView):
     column_searchable_list = ["text"]
     column_default_sort = [("survey", False), ("position", False)]
     form_excluded_columns = ["answers"]
-    inline_models = [(Choice, {"form_columns": ["id", "position", "text", "score"]})]
+    inline_models = [(Choice, {"form_columns": ["id", "position", "text", "score"], **INLINE_ID})]
 
 
 class LinkQrMixin:
