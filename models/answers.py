@@ -17,6 +17,10 @@ complaint: it is filed against a placeholder customer "匿名问卷客户" of th
 answer is attributed to (open link's branch, else its staff member's branch, else the
 branch in the setting survey.unattributed_branch_id, else the first active branch).
 """
+from contextlib import contextmanager
+
+from flask import current_app, has_app_context
+from flask_babel import force_locale
 from peewee import IntegrityError
 
 from .audit import Setting, record
@@ -276,9 +280,22 @@ def anonymous_customer(branch_id):
     """The per-branch placeholder customer that anonymous follow-ups are filed against."""
     customer = Customer.get_or_none((Customer.name == ANONYMOUS_CUSTOMER_NAME) & (Customer.branch == branch_id))
     if customer is None:
+        with office_language():
+            note = str(_l("Placeholder for anonymous survey answers"))
         customer = Customer.create(name=ANONYMOUS_CUSTOMER_NAME, branch=branch_id, kind="household",
-                                   lifecycle="potential", opinions=str(_l("Placeholder for anonymous survey answers")))
+                                   lifecycle="potential", opinions=note)
     return customer
+
+
+@contextmanager
+def office_language():
+    """Texts written for the office (the follow-up complaint) are in the office's default
+    language, whatever language the customer answered in; works without a request too."""
+    if not has_app_context():
+        yield
+        return
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
+        yield
 
 
 _CATEGORY_OF_DIMENSION = {"attitude": "attitude", "quality": "quality", "professionalism": "staff_error",
@@ -300,13 +317,14 @@ def open_followup(response, rows):
     question, value = min(low, key=lambda item: item[1] / SCALES[item[0].kind][1])
     high = SCALES[question.kind][1]
     item = f"{question.text[:80]} {value}/{high}"
-    title = str(_l("%(customer)s: low satisfaction score – %(item)s", customer=customer.name, item=item))[:200]
-    lines = [str(_l("Survey: %(survey)s (response #%(id)s)", survey=response.survey.title, id=response.id))]
-    lines += [f"- {q.text}: {v}/{SCALES[q.kind][1]}" for q, v in low]
     texts = [row["text"] for row in rows if row.get("text")]
-    if texts:
-        lines.append(str(_l("Customer's words:")))
-        lines += [f"  {text}" for text in texts]
+    with office_language():
+        title = str(_l("%(customer)s: low satisfaction score – %(item)s", customer=customer.name, item=item))[:200]
+        lines = [str(_l("Survey: %(survey)s (response #%(id)s)", survey=response.survey.title, id=response.id))]
+        lines += [f"- {q.text}: {v}/{SCALES[q.kind][1]}" for q, v in low]
+        if texts:
+            lines.append(str(_l("Customer's words:")))
+            lines += [f"  {text}" for text in texts]
     complaint = Complaint(customer=customer, branch=branch_id, channel="survey",
                           category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
                           title=title, description="\n".join(lines), received_at=response.submitted_at)

@@ -23,11 +23,20 @@ bp = Blueprint("surveys", __name__, url_prefix="/s", template_folder="templates"
 HONEYPOT_FIELD = "website"  # invisible to people; bots fill it
 UNAVAILABLE_STATUS = 404
 DEFAULT_RATE_LIMIT = "5 per minute;30 per hour"
+# A whole questionnaire, URL-encoded, is far below this (5000 Chinese characters ≈ 45 kB).
+MAX_SUBMISSION_BYTES = 512 * 1024
 
 
 @bp.record_once
 def _setup(state):
     state.app.config.setdefault("SURVEY_RATE_LIMIT", os.environ.get("SURVEY_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+
+
+@bp.url_value_preprocessor
+def _bound_the_body(_endpoint, _values):
+    """Runs before every before_request hook (the CSRF check reads the form), so an
+    oversized public POST is refused with 413 before it is parsed."""
+    request.max_content_length = current_app.config.get("SURVEY_MAX_BODY", MAX_SUBMISSION_BYTES)
 
 
 def fetch_link_or_404(model, token):
@@ -49,6 +58,12 @@ def _unavailable(_exc):
 @bp.errorhandler(429)
 def _too_many(_exc):
     return render_template("surveys/message.html", kind="too_many"), 429
+
+
+@bp.errorhandler(413)
+def _too_large(_exc):
+    """A submission larger than MAX_SUBMISSION_BYTES."""
+    return render_template("surveys/message.html", kind="too_large"), 413
 
 
 @bp.errorhandler(CSRFError)
@@ -85,10 +100,8 @@ def _submit(link, invitation=None, open_link=None):
         return redirect(url_for("surveys.thanks", lang=survey.language))
     questions = survey_questions(survey)
     raw = raw_from_form(questions, request.form)
-    # the follow-up complaint's texts are for the office: in the office's language
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        response, errors = submit_response(survey, raw, invitation=invitation, open_link=open_link,
-                                           language=survey.language, questions=questions)
+    response, errors = submit_response(survey, raw, invitation=invitation, open_link=open_link,
+                                       language=survey.language, questions=questions)
     if errors:
         return _render_form(link, keep=request.form, errors=errors, status=422)
     return redirect(url_for("surveys.thanks", lang=survey.language))

@@ -239,3 +239,12 @@ def test_two_hundred_concurrent_submits_with_distinct_tokens(app, csat):
     with app.app_context():
         assert Response.select().count() == 200
         assert Invitation.select().where(Invitation.answered_at.is_null(False)).count() == 200
+
+
+def test_huge_form_field_gets_a_polite_413(app, client, csat):
+    url = f"/s/o/{csat['open_link'].token}"
+    client.fetch_csrf(url)
+    response = client.post(url, answers(csat["questions"], text="长" * 400_000))  # 1.2 MB in UTF-8
+    assert response.status_code == 413 and "太长" in response.get_data(as_text=True)
+    with app.app_context():
+        assert Response.select().count() == 0
