@@ -103,6 +103,17 @@ class SurveyAdmin(DomainModelView):
                 question_kind=lambda code: label_of(Question.kind.choices, code))
         return super().details_view()
 
+    @expose("/open-link/", methods=("POST",))
+    def new_open_link(self):
+        """One click from the survey page: a new open link, straight to its printable QR code."""
+        survey = Survey.get_or_none(Survey.id == request.form.get("survey", type=int))
+        if survey is None:
+            abort(404)
+        label = request.form.get("label", "").strip()[:100]
+        link = OpenLink.create(survey=survey, label=label)
+        record(link, "create", _user())
+        return redirect(url_for("openlink.print_qr", link_id=link.id))
+
     @action("invite_closed_complaints", _l("Invite the customers of closed complaints (callback survey)"))
     def action_invite_closed_complaints(self, ids):
         created = 0
@@ -196,6 +207,12 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
     column_default_sort = ("id", True)
     form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
     form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses"]
+
+    @action("print_letters", _l("Print invitation letters"))
+    def action_print_letters(self, ids):
+        invitations = list(Invitation.select().where(Invitation.id.in_([int(i) for i in ids])).order_by(Invitation.id))
+        attach_related(invitations, [Invitation.survey, Invitation.customer])
+        return self.render("admin/surveys/letters.html", invitations=invitations, public_url=public_url)
 
     @action("mark_sent", _l("Mark as sent"))
     def action_mark_sent(self, ids):

@@ -1,4 +1,6 @@
-"""Browser test: a customer answers on a phone-sized Chromium, the office sees it in the admin.
+"""Browser test of the whole loop: a manager creates a CSAT survey from a template and its
+QR link, a customer answers on a phone-sized Chromium, the low score shows up in the admin
+as a response with its follow-up complaint.
 
 Runs Debian's Chromium (/usr/bin/chromium) through Playwright against a real server on a
 free port. Never skipped in CI (CI=true); elsewhere it skips only when Chromium is missing."""
@@ -8,8 +10,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from models import Complaint, OpenLink, Question, Response
-from models.survey_templates import create_from_template
+from models import Complaint, Question, Response, Survey
+from models.answers import ANONYMOUS_CUSTOMER_NAME
 
 from .conftest import PASSWORD
 
@@ -40,22 +42,42 @@ def browser():
         chromium.close()
 
 
-def test_customer_answers_on_a_phone_and_the_office_sees_it(app, office, live_server, browser, tmp_path):
+def _log_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("input[name='username']", username)
+    page.fill("input[name='password']", PASSWORD)
+    with page.expect_navigation():
+        page.locator("button[type='submit'], input[type='submit']").first.click()
+
+
+def test_template_qr_phone_answer_and_followup(app, office, live_server, browser, tmp_path):
+    # the manager: CSAT from the template, an open link, its printable QR code
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    admin = desk.new_page()
+    _log_in(admin, live_server, "manager")
+    admin.goto(f"{live_server}/admin/survey/templates/")
+    with admin.expect_navigation(url="**/admin/survey/details/**"):
+        admin.locator("#tpl-csat-zh_CN").click()
+    admin.fill("input[name='label']", "江苏分公司前台")
+    with admin.expect_navigation(url="**/admin/openlink/print/**"):
+        admin.locator("#new-open-link").click()
+    assert admin.locator(".qr-sheet img").evaluate("img => img.complete && img.naturalWidth > 0")
+    survey_url = admin.locator(".qr-url").inner_text().strip()
+    assert survey_url.startswith(f"{live_server}/s/o/")
     with app.app_context():
-        survey = create_from_template("csat", "zh_CN")
-        link = OpenLink.create(survey=survey, label="前台", branch=office["branch"])
+        survey = Survey.get()
         questions = list(survey.questions.order_by(Question.position))
     ratings = [q for q in questions if q.kind == "rating"]
     comment = next(q for q in questions if q.kind == "text")
 
+    # the customer, on a phone
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                 locale="zh-CN")
     page = phone.new_page()
-    page.goto(f"{live_server}/s/o/{link.token}")
+    page.goto(survey_url)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     first_pick = page.locator(f"label.pick:has(input[name='q{ratings[0].id}'])").first.bounding_box()
     assert first_pick["height"] >= 44 and first_pick["width"] >= 44  # thumb-sized tap targets
-
     # forget one question: the error is shown next to it and the other answers stay
     for question in ratings[1:]:
         page.locator(f"label.pick:has(input[name='q{question.id}'][value='4'])").tap()
@@ -67,7 +89,6 @@ def test_customer_answers_on_a_phone_and_the_office_sees_it(app, office, live_se
     assert page.locator(f"input[name='q{ratings[1].id}'][value='4']").is_checked()
     assert page.input_value(f"textarea[name='q{comment.id}']") == "前台等候时间太长 <b>不满意</b>"
     page.screenshot(path=str(tmp_path / "survey-error.png"), full_page=True)
-
     page.locator(f"label.pick:has(input[name='q{ratings[0].id}'][value='2'])").tap()
     with page.expect_navigation(url="**/s/thanks*"):
         page.get_by_role("button", name="提交").tap()
@@ -76,22 +97,16 @@ def test_customer_answers_on_a_phone_and_the_office_sees_it(app, office, live_se
 
     with app.app_context():
         response = Response.get()
-        assert response.open_link_id == link.id and response.branch_id == office["branch"].id
         complaint = Complaint.get()
         assert response.followup_complaint_id == complaint.id and complaint.channel == "survey"
+        assert complaint.customer.name == ANONYMOUS_CUSTOMER_NAME  # open link: nobody known
+        assert complaint.branch_id == office["branch"].id
 
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    admin = desk.new_page()
-    admin.goto(f"{live_server}/login")
-    admin.fill("input[name='username']", "staff")
-    admin.fill("input[name='password']", PASSWORD)
-    with admin.expect_navigation():
-        admin.locator("button[type='submit'], input[type='submit']").first.click()
+    # the office sees the response and follows the low score to its complaint
     admin.goto(f"{live_server}/admin/response/")
     assert complaint.number in admin.locator("table.model-list").inner_text()
     admin.goto(f"{live_server}/admin/response/details/?id={response.id}")
-    answers = admin.locator("#answers").inner_text()
-    assert "前台等候时间太长 <b>不满意</b>" in answers  # shown as text, not as markup
+    assert "前台等候时间太长 <b>不满意</b>" in admin.locator("#answers").inner_text()  # text, not markup
     with admin.expect_navigation(url=f"**/admin/complaint/details/?id={complaint.id}*"):
         admin.locator("#followup a").click()
     desk.close()

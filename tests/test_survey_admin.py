@@ -301,3 +301,42 @@ def test_xss_probes_in_answers_are_escaped_on_every_admin_page(app, login_as, an
         assert "<script>alert" not in html and "<img src=x" not in html, url
         if url in shown:
             assert "&lt;script&gt;alert(" in html, url
+
+
+def test_print_letters_for_selected_invitations(app, login_as, office):
+    with app.app_context():
+        survey = create_from_template("csat", "zh_CN")
+        invitations = [Invitation.create(survey=survey, customer=make_customer(office["branch"], name=name),
+                                         expires_at=datetime(2026, 12, 31))
+                       for name in ("赵敏", XSS)]
+    page = login_as("staff").post("/admin/invitation/action/",
+                                  {"action": "print_letters", "rowid": [i.id for i in invitations]})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and html.count('class="letter"') == 2
+    assert "赵敏" in html and "2026-12-31" in html and invitations[1].token in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_one_click_open_link_from_the_survey_page(app, login_as, office):
+    with app.app_context():
+        survey = create_from_template("nps", "zh_CN")
+    assert login_as("staff").post("/admin/survey/open-link/", {"survey": survey.id}).status_code == 403
+    manager = login_as("manager")
+    response = manager.post("/admin/survey/open-link/", {"survey": survey.id, "label": "南京门店"})
+    with app.app_context():
+        link = OpenLink.get()
+        assert (link.survey_id, link.label) == (survey.id, "南京门店")
+    assert response.headers["Location"].endswith(f"/admin/openlink/print/{link.id}")
+    assert manager.post("/admin/survey/open-link/", {"survey": 999999}).status_code == 404
+
+
+def test_responses_listed_per_survey(app, login_as, office):
+    with app.app_context():
+        first, second = create_from_template("csat", "zh_CN"), create_from_template("nps", "en")
+        Response.create(survey=first, customer=make_customer(office["branch"], name="甲客户"))
+        Response.create(survey=second, customer=make_customer(office["branch"], name="乙客户"))
+    staff = login_as("staff")
+    html = staff.get(f"/admin/response/?flt0_0={first.id}").get_data(as_text=True)
+    assert "甲客户" in html and "乙客户" not in html
+    details = login_as("manager").get(f"/admin/survey/details/?id={first.id}").get_data(as_text=True)
+    assert f"/admin/response/?flt0_0={first.id}" in details
