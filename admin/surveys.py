@@ -68,6 +68,19 @@ class SurveyAdmin(DomainModelView):
     form_excluded_columns = ["created_at", "questions", "open_links", "invitations", "responses"]
     inline_models = [QuestionInline(Question)]
 
+    def on_model_change(self, form, model, is_created):
+        """Answers are evidence: a question that has answers cannot be removed from the form."""
+        if is_created or "questions" not in form:
+            return
+        questions = form.questions
+        doomed = [str(entry.get_pk()) for entry in questions.entries if questions.should_delete(entry)]
+        refuse_if_answered([int(i) for i in doomed if i.isdigit()])
+
+    def on_model_delete(self, model):
+        if Response.select().where(Response.survey == model).exists():
+            raise ValueError(_("%(survey)s has responses: switch it off (Active) instead of deleting it.",
+                               survey=model.title))
+
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         if kwargs.get("execute", True) is not False:
@@ -122,6 +135,12 @@ class SurveyAdmin(DomainModelView):
         flash(_("%(n)d invitations created.", n=created), "success")
 
 
+def refuse_if_answered(question_ids):
+    if question_ids and Answer.select().where(Answer.question.in_(question_ids)).exists():
+        raise ValueError(_("A question that already has answers cannot be deleted; "
+                           "change its text or add a new question instead."))
+
+
 class QuestionAdmin(DomainModelView):
     required_role = "manager"
     column_list = ["survey", "position", "text", "kind", "required", "dimension"]
@@ -130,6 +149,9 @@ class QuestionAdmin(DomainModelView):
     column_default_sort = [("survey", False), ("position", False)]
     form_excluded_columns = ["answers"]
     inline_models = [(Choice, {"form_columns": ["id", "position", "text", "score"], **INLINE_ID})]
+
+    def on_model_delete(self, model):
+        refuse_if_answered([model.id])
 
 
 class LinkQrMixin:

@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 
 from app import limiter
 from models import Invitation, OpenLink
-from models.answers import (LinkUnavailable, field_name, link_is_usable, raw_from_form, staff_candidates,
-                            submit_response, survey_questions, attribution, SCALES)
+from models.answers import (SCALES, LinkUnavailable, attribution, field_name, link_is_usable, raw_from_form,
+                            staff_candidates, submit_response, survey_questions)
 from models.survey_links import mark_opened
 
 bp = Blueprint("surveys", __name__, url_prefix="/s", template_folder="templates",

@@ -1,14 +1,13 @@
 """The survey area of the admin: builder, templates, links and QR codes, invitations,
 read-only responses with their follow-up complaint, and escaping of customer text."""
-import re
 import struct
 import xml.etree.ElementTree as ET
 import zlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-from models import (Answer, Choice, Complaint, Customer, Invitation, OpenLink, Question, Response, Survey)
+from models import Answer, Choice, Complaint, Invitation, OpenLink, Question, Response, Survey
 from models import clock
 from models.survey_templates import TEMPLATES, create_from_template
 
@@ -340,3 +339,42 @@ def test_responses_listed_per_survey(app, login_as, office):
     assert "甲客户" in html and "乙客户" not in html
     details = login_as("manager").get(f"/admin/survey/details/?id={first.id}").get_data(as_text=True)
     assert f"/admin/response/?flt0_0={first.id}" in details
+
+
+def test_answers_are_never_deleted_with_their_survey_or_question(app, login_as, answered):
+    admin = login_as("admin")
+    survey = answered["survey"]
+    with app.app_context():
+        question = Question.select().where(Question.survey == survey).order_by(Question.position).first()
+    refused = admin.post("/admin/survey/delete/", {"id": survey.id}, follow_redirects=True)
+    assert "Active" in refused.get_data(as_text=True) or "启用" in refused.get_data(as_text=True)
+    admin.post("/admin/question/delete/", {"id": question.id})
+    # removing the question from the survey's inline form is refused too
+    with app.app_context():
+        rows = list(Question.select().where(Question.survey == survey).order_by(Question.position))
+    form = {"title": survey.title, "intro": "", "kind": "csat", "language": "zh_CN", "active": "y"}
+    for i, row in enumerate(rows):
+        form.update({f"questions-{i}-id": str(row.id), f"questions-{i}-position": str(row.position),
+                     f"questions-{i}-text": row.text, f"questions-{i}-kind": row.kind,
+                     f"questions-{i}-max_length": str(row.max_length), f"questions-{i}-dimension": row.dimension or "__None"})
+        if row.required:
+            form[f"questions-{i}-required"] = "y"
+    form["del-questions-0"] = "on"
+    edited = admin.post(f"/admin/survey/edit/?id={survey.id}", form, follow_redirects=True)
+    assert "cannot be deleted" in edited.get_data(as_text=True) or "不能删除" in edited.get_data(as_text=True)
+    with app.app_context():
+        assert Survey.get_or_none(Survey.id == survey.id) is not None
+        assert Question.get_or_none(Question.id == question.id) is not None
+        assert Answer.select().count() == 6 and Response.select().count() == 1
+    # an unanswered question can still be removed from the builder
+    with app.app_context():
+        spare = Question.create(survey=survey, position=99, text="临时题", kind="text", required=False)
+    form.pop("del-questions-0")
+    n = len(rows)
+    form.update({f"questions-{n}-id": str(spare.id), f"questions-{n}-position": "99", f"questions-{n}-text": "临时题",
+                 f"questions-{n}-kind": "text", f"questions-{n}-max_length": "1000",
+                 f"questions-{n}-dimension": "__None", f"del-questions-{n}": "on"})
+    assert admin.post(f"/admin/survey/edit/?id={survey.id}", form).status_code == 302
+    with app.app_context():
+        assert Question.get_or_none(Question.id == spare.id) is None
+        assert Question.select().where(Question.survey == survey).count() == len(rows)
