@@ -13,11 +13,13 @@ from markupsafe import Markup
 from wtforms.fields import HiddenField
 from wtforms.validators import Optional
 
-from models import Answer, Choice, Customer, Invitation, OpenLink, Question, Response, Survey
+from models import Answer, Branch, Choice, Customer, Invitation, OpenLink, Question, Response, Survey
 from models.audit import record
 from models.clock import now
-from models.survey_links import (INVITATION_STATUSES, invitation_status, invite_closed_complaints,
-                                 invite_customers, mark_sent, response_rates, status_condition, survey_summary)
+from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
+from models.survey_links import (INVITATION_STATUSES, customers_matching, invitation_status,
+                                 invite_closed_complaints, invite_customers, mark_sent, response_rates,
+                                 status_condition, survey_summary)
 from models.i18n import label_of
 from models.survey_templates import create_from_template, template_choices
 from surveys.links import public_url, qr_bytes
@@ -218,6 +220,7 @@ def _invitation_status(view, context, model, name):
 class InvitationAdmin(LinkQrMixin, DomainModelView):
     """Personal links, one per customer (or closed complaint), one answer each."""
 
+    list_template = "admin/surveys/invitation_list.html"
     column_list = ["survey", "customer", "complaint", "status", "created_at", "expires_at", "sent_at", "opened_at",
                    "answered_at", "link"]
     column_labels = {"status": _l("Status"), "link": _l("Link and QR code")}
@@ -241,29 +244,50 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
         count = mark_sent([int(i) for i in ids])
         flash(_("%(n)d invitations marked as sent.", n=count), "success")
 
-    @expose("/bulk/", methods=("POST",))
-    def bulk_invite(self):
-        """Target of the customer list's "Invite to a survey" action."""
-        survey = Survey.get_or_none(Survey.id == request.form.get("survey", type=int))
-        customer_ids = [i for i in request.form.getlist("customer") if i.isdigit()]
-        days = request.form.get("expires_in_days", "").strip()
+    @expose("/invite/", methods=("GET", "POST"))
+    def invite_filtered(self):
+        """Invite every customer of a filtered list (branch, grade, lifecycle, kind)."""
+        source = request.form if request.method == "POST" else request.args
+        criteria = {"branch_id": source.get("branch", type=int), "grade": source.get("grade") or None,
+                    "lifecycle": source.get("lifecycle") or None, "kind": source.get("kind") or None,
+                    "include_churned": source.get("include_churned") == "y"}
+        matching = customers_matching(**criteria)
+        if request.method == "POST":
+            return self._create_invitations(request.form.get("survey", type=int), [c.id for c in matching],
+                                            request.form.get("expires_in_days", "").strip(),
+                                            back=url_for(".invite_filtered", **request.form.to_dict()))
+        surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
+        return self.render("admin/surveys/invite_filtered.html", surveys=surveys, count=matching.count(),
+                           criteria=source, branches=list(Branch.select().order_by(Branch.name)),
+                           grades=GRADES, lifecycles=LIFECYCLES, kinds=CUSTOMER_KINDS)
+
+    def _create_invitations(self, survey_id, customer_ids, days, back):
+        survey = Survey.get_or_none(Survey.id == survey_id)
         if survey is None or not customer_ids:
             flash(_("Choose a survey and at least one customer."), "error")
-            return redirect(url_for("customer.index_view"))
+            return redirect(back)
         if days and not (days.isdigit() and 1 <= int(days) <= 366):
             flash(_("Validity must be a whole number of days from 1 to 366."), "error")
-            return redirect(url_for("customer.index_view"))
+            return redirect(back)
         expires_at = now() + timedelta(days=int(days)) if days else None
         try:
             created, skipped = invite_customers(survey, customer_ids, expires_at)
         except ValueError as exc:
             flash(str(exc), "error")
-            return redirect(url_for("customer.index_view"))
+            return redirect(back)
         for invitation in created:
             record(invitation, "create", _user())
         flash(_("%(created)d invitations created, %(skipped)d customers skipped (already invited).",
                 created=len(created), skipped=skipped), "success")
         return redirect(url_for(".index_view"))
+
+    @expose("/bulk/", methods=("POST",))
+    def bulk_invite(self):
+        """Target of the customer list's "Invite to a survey" action (the ticked customers)."""
+        customer_ids = [i for i in request.form.getlist("customer") if i.isdigit()]
+        return self._create_invitations(request.form.get("survey", type=int), customer_ids,
+                                        request.form.get("expires_in_days", "").strip(),
+                                        back=url_for("customer.index_view"))
 
 
 def invite_form(view, customer_ids):

@@ -81,6 +81,22 @@ def invite_customers(survey, customer_ids, expires_at=None):
     return created, len(ids) - len(created)
 
 
+def customers_matching(branch_id=None, grade=None, lifecycle=None, kind=None, include_churned=False):
+    """The customer list to invite, filtered like the customer view (all filters optional)."""
+    query = Customer.select(Customer.id)
+    if branch_id:
+        query = query.where(Customer.branch == branch_id)
+    if grade:
+        query = query.where(Customer.grade == grade)
+    if lifecycle:
+        query = query.where(Customer.lifecycle == lifecycle)
+    if kind:
+        query = query.where(Customer.kind == kind)
+    if not include_churned:
+        query = query.where(Customer.churned == False)  # noqa: E712 - peewee expression
+    return query
+
+
 def invite_closed_complaints(survey, expires_at=None):
     """One invitation (callback survey) for each closed complaint that has none for `survey`."""
     already = Invitation.select(Invitation.complaint).where(

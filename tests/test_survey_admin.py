@@ -1,5 +1,6 @@
 """The survey area of the admin: builder, templates, links and QR codes, invitations,
 read-only responses with their follow-up complaint, and escaping of customer text."""
+import re
 import struct
 import xml.etree.ElementTree as ET
 import zlib
@@ -378,3 +379,27 @@ def test_answers_are_never_deleted_with_their_survey_or_question(app, login_as, 
     with app.app_context():
         assert Question.get_or_none(Question.id == spare.id) is None
         assert Question.select().where(Question.survey == survey).count() == len(rows)
+
+
+def test_invite_every_customer_of_a_filtered_list(app, login_as, office):
+    from .conftest import make_branch
+    with app.app_context():
+        survey = create_from_template("csat", "zh_CN")
+        other_branch = make_branch("新疆分公司", region="新疆")
+        vip = [make_customer(office["branch"], name=f"大客户{i}", grade="vip") for i in range(3)]
+        make_customer(office["branch"], name="已流失大客户", grade="vip", churned=True, churn_reason="price")
+        make_customer(office["branch"], name="普通客户", grade="regular")
+        make_customer(other_branch, name="新疆大客户", grade="vip")
+    staff = login_as("staff")
+    query = {"branch": office["branch"].id, "grade": "vip"}
+    page = staff.get("/admin/invitation/invite/", query_string=query).get_data(as_text=True)
+    matching = re.search(r'id="matching">(.*?)</p>', page, re.S).group(1)
+    assert re.findall(r"\d+", matching) == ["3"]
+    done = staff.post("/admin/invitation/invite/", {**query, "survey": survey.id, "expires_in_days": "30"})
+    assert done.status_code == 302
+    with app.app_context():
+        invited = {i.customer.name for i in Invitation.select()}
+        assert invited == {c.name for c in vip}
+    staff.post("/admin/invitation/invite/", {**query, "survey": survey.id, "expires_in_days": ""})
+    with app.app_context():
+        assert Invitation.select().count() == 3
