@@ -2,7 +2,7 @@
 (invitations, open links, QR codes), and responses (read-only)."""
 from datetime import timedelta
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask import Response as HttpResponse
 from flask_admin import expose
 from flask_admin.actions import action
@@ -17,10 +17,10 @@ from models import Answer, Branch, Choice, Customer, Invitation, OpenLink, Quest
 from models.audit import record
 from models.clock import now
 from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
+from models.i18n import label_of
 from models.survey_links import (INVITATION_STATUSES, customers_matching, invitation_status,
                                  invite_closed_complaints, invite_customers, mark_sent, response_rates,
                                  status_condition, survey_summary)
-from models.i18n import label_of
 from models.survey_templates import create_from_template, template_choices
 from surveys.links import public_url, qr_bytes
 
@@ -46,7 +46,7 @@ class QuestionInline(InlineFormAdmin):
 
 
 def _response_rate(view, context, model, name):
-    stats = view.rates.get(model.id) if hasattr(view, "rates") else None
+    stats = getattr(g, "survey_rates", {}).get(model.id)
     if not stats:
         return ""
     if stats["rate"] is None:
@@ -86,8 +86,9 @@ class SurveyAdmin(DomainModelView):
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         if kwargs.get("execute", True) is not False:
-            # one grouped query for the page's response rates, read by the column formatter
-            self.rates = response_rates([row.id for row in rows])
+            # two grouped queries for the page's response rates, read by the column formatter
+            # (kept on the request, not on the view object that all requests share)
+            g.survey_rates = response_rates([row.id for row in rows])
         return count, rows
 
     @expose("/templates/", methods=("GET", "POST"))
@@ -133,7 +134,9 @@ class SurveyAdmin(DomainModelView):
     def action_invite_closed_complaints(self, ids):
         created = 0
         for survey in Survey.select().where(Survey.id.in_(ids)):
-            created += len(invite_closed_complaints(survey))
+            for invitation in invite_closed_complaints(survey):
+                record(invitation, "create", _user())
+                created += 1
         flash(_("%(n)d invitations created.", n=created), "success")
 
 
