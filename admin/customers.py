@@ -1,6 +1,7 @@
 """Customer files, and the filters and search settings other areas reuse (branch, staff, ajax lookups).
 Complaints, worksheets and callbacks live in admin/complaints.py."""
 from flask import has_request_context
+from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 
@@ -44,3 +45,8 @@ class CustomerAdmin(DomainModelView):
     column_default_sort = ("id", True)
     form_excluded_columns = ["created_at"]
     form_widget_args = {"habits": {"rows": 3}, "preferences": {"rows": 3}, "opinions": {"rows": 3}}
+
+    @action("invite_to_survey", _l("Invite to a survey"))
+    def action_invite_to_survey(self, ids):
+        from .surveys import invite_form  # admin.surveys imports this module
+        return invite_form(self, ids)

@@ -47,3 +47,10 @@ def test_unknown_language_code_is_ignored(login_as):
     staff = login_as("staff")
     staff.get("/lang/xx")
     assert "客户" in staff.get("/admin/customer/").get_data(as_text=True)
+
+
+def test_no_string_is_translated_two_ways_across_areas():
+    from translations.catalog import merged_catalog
+    conflicts = []
+    merged_catalog("zh_CN", conflicts)
+    assert conflicts == []

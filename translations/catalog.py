@@ -27,7 +27,9 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngett
             "lazy_ngettext": (1, 2)}
 
 
-def merged_catalog(locale):
+def merged_catalog(locale, conflicts=None):
+    """All areas' translations in one catalog. A msgid translated differently in two areas
+    keeps the first (files in name order) and is reported in `conflicts` (a test fails on any)."""
     catalog = Catalog(locale=locale)
     for po_file in sorted((SOURCES / locale).glob("*.po")):
         with po_file.open("rb") as handle:
@@ -35,8 +37,10 @@ def merged_catalog(locale):
                 if not message.id or not message.string:
                     continue
                 known = catalog.get(message.id)
-                if known is not None and known.string != message.string:
-                    raise ValueError(f"{po_file.name}: {message.id!r} translated differently elsewhere")
+                if known is not None:
+                    if known.string != message.string and conflicts is not None:
+                        conflicts.append((po_file.name, message.id, known.string, message.string))
+                    continue
                 catalog[message.id] = message
     return catalog
 

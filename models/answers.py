@@ -1,0 +1,335 @@
+"""A submitted questionnaire: validated as a whole, stored as a whole, and a low score
+opens a follow-up complaint (不满意项闭环) so it does not vanish.
+
+A submission is a dict {question id: raw value}; the raw value is a string, a list of
+strings (multiple choice) or an (expectation, perception) pair (SERVQUAL). Nothing is
+written unless every answer is valid; then the Response, its Answers, the invitation's
+answered time and the follow-up complaint are written in ONE transaction.
+
+One response per personal invitation is enforced by the UNIQUE constraint on
+Response.invitation: the transaction's first statement is that INSERT, so on SQLite the
+writer lock is taken before anything is read (no lock upgrade, concurrent submitters
+queue on the busy timeout) and the loser of a race gets IntegrityError, reported as
+LinkUnavailable, the same polite answer as an unknown or expired link.
+
+Anonymous answers (open links, anonymous surveys) with a low score still open a
+complaint: it is filed against a placeholder customer "匿名问卷客户" of the branch the
+answer is attributed to (open link's branch, else its staff member's branch, else the
+branch in the setting survey.unattributed_branch_id, else the first active branch).
+"""
+from contextlib import contextmanager
+
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from peewee import IntegrityError
+
+from .audit import Setting, record
+from .base import db
+from .clock import now
+from .complaints import Complaint
+from .customers import Customer
+from .i18n import _l
+from .org import Branch, Staff
+from .surveys import Answer, Choice, Invitation, Question, Response
+
+# (lowest, highest) accepted value per numeric question kind
+SCALES = {"rating": (1, 5), "score": (0, 10), "servqual": (1, 7)}
+# no text answer is ever longer than this, whatever a question's own limit says
+TEXT_HARD_LIMIT = 5000
+# closed loop: a rating at or below / a score at or below opens a follow-up complaint
+FOLLOWUP_DEFAULTS = {"survey.followup_rating_max": 2, "survey.followup_score_max": 6}
+ANONYMOUS_CUSTOMER_NAME = "匿名问卷客户"
+
+
+class LinkUnavailable(Exception):
+    """Unknown, expired or already answered link, or a closed survey. The public sees one
+    page for all of them, so a token's state cannot be probed."""
+
+
+# ---------------------------------------------------------------- reading the form
+
+def field_name(question, part=""):
+    """Name of the form field(s) of a question: q12, or q12_e / q12_p for a SERVQUAL pair."""
+    return f"q{question.id}{'_' + part if part else ''}"
+
+
+def raw_from_form(questions, form):
+    """The submission dict from a request.form-like MultiDict."""
+    raw = {}
+    for question in questions:
+        if question.kind == "multiple":
+            raw[question.id] = form.getlist(field_name(question))
+        elif question.kind == "servqual":
+            raw[question.id] = (form.get(field_name(question, "e"), ""), form.get(field_name(question, "p"), ""))
+        else:
+            raw[question.id] = form.get(field_name(question), "")
+    return raw
+
+
+def survey_questions(survey):
+    """Questions in order, each with `.choice_list` loaded (two queries in all)."""
+    questions = list(Question.select().where(Question.survey == survey).order_by(Question.position, Question.id))
+    by_question = {q.id: [] for q in questions}
+    if questions:
+        for choice in (Choice.select().where(Choice.question.in_(list(by_question)))
+                       .order_by(Choice.position, Choice.id)):
+            by_question[choice.question_id].append(choice)
+    for question in questions:
+        question.choice_list = by_question[question.id]
+    return questions
+
+
+def staff_candidates(branch_id=None):
+    """Active staff a customer may pick (of the link's branch when it has one)."""
+    query = Staff.select().where(Staff.active).order_by(Staff.name, Staff.id)
+    if branch_id is not None:
+        query = query.where(Staff.branch == branch_id)
+    return list(query)
+
+
+# ---------------------------------------------------------------- validation
+
+def _single(value):
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return "" if value is None else str(value).strip()
+
+
+def _number(value, kind):
+    low, high = SCALES[kind]
+    if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 3:
+        return None, _l("Please choose a value from %(low)d to %(high)d.", low=low, high=high)
+    number = int(value)
+    if not low <= number <= high:
+        return None, _l("Please choose a value from %(low)d to %(high)d.", low=low, high=high)
+    return number, None
+
+
+def _clean_text(value):
+    return value.replace("\x00", "").replace("\r\n", "\n").strip()
+
+
+def validate_answers(questions, raw, staff_ids):
+    """Check every question; return (rows, errors).
+
+    rows: dicts ready for Answer(...) (question set, response missing);
+    errors: {question id: message}. Unknown question ids in `raw` are ignored."""
+    rows, errors = [], {}
+    for question in questions:
+        value = raw.get(question.id, raw.get(str(question.id), ""))
+        kind = question.kind
+        if kind == "servqual":
+            pair = value if isinstance(value, (list, tuple)) and len(value) == 2 else ("", "")
+            expectation, perception = _single(pair[0]), _single(pair[1])
+            if not expectation and not perception:
+                if question.required:
+                    errors[question.id] = _l("Please give both marks: expected and perceived.")
+                continue
+            if not expectation or not perception:
+                errors[question.id] = _l("Please give both marks: expected and perceived.")
+                continue
+            expected, error = _number(expectation, kind)
+            perceived, error2 = _number(perception, kind)
+            if error or error2:
+                errors[question.id] = error or error2
+                continue
+            rows.append({"question": question, "value": perceived, "expectation": expected})
+        elif kind == "multiple":
+            values = value if isinstance(value, (list, tuple)) else [value]
+            picked = [v for v in (_single(v) for v in values) if v]
+            if not picked:
+                if question.required:
+                    errors[question.id] = _l("Please tick at least one answer.")
+                continue
+            valid = {str(c.id): c for c in question.choice_list}
+            if any(v not in valid for v in picked):
+                errors[question.id] = _l("Please choose among the answers shown.")
+                continue
+            for choice_id in dict.fromkeys(picked):  # ticked twice counts once
+                rows.append({"question": question, "choice": valid[choice_id], "value": valid[choice_id].score})
+        else:
+            text = _clean_text(_single(value)) if kind == "text" else _single(value)
+            if not text:
+                if question.required:
+                    errors[question.id] = _l("This question needs an answer.")
+                continue
+            if kind in ("rating", "score"):
+                number, error = _number(text, kind)
+                if error:
+                    errors[question.id] = error
+                    continue
+                rows.append({"question": question, "value": number})
+            elif kind == "single":
+                valid = {str(c.id): c for c in question.choice_list}
+                if text not in valid:
+                    errors[question.id] = _l("Please choose among the answers shown.")
+                    continue
+                rows.append({"question": question, "choice": valid[text], "value": valid[text].score})
+            elif kind == "staff":
+                if not (text.isascii() and text.isdigit()) or int(text) not in staff_ids:
+                    errors[question.id] = _l("Please choose among the staff shown.")
+                    continue
+                rows.append({"question": question, "staff": int(text)})
+            else:  # text
+                limit = min(question.max_length or TEXT_HARD_LIMIT, TEXT_HARD_LIMIT)
+                if len(text) > limit:
+                    errors[question.id] = _l("At most %(limit)d characters, please (you wrote %(length)d).",
+                                             limit=limit, length=len(text))
+                    continue
+                rows.append({"question": question, "text": text})
+    return rows, errors
+
+
+# ---------------------------------------------------------------- attribution and storing
+
+def link_is_usable(link, moment=None):
+    """An invitation or open link may take an answer now."""
+    moment = moment or now()
+    survey = link.survey
+    if not survey.is_open(moment):
+        return False
+    if isinstance(link, Invitation):
+        if link.answered_at is not None or (link.expires_at is not None and link.expires_at <= moment):
+            return False
+        return not Response.select().where(Response.invitation == link).exists()
+    return link.active
+
+
+def attribution(survey, invitation=None, open_link=None):
+    """(customer, branch id, staff id) a response from this link is attributed to."""
+    customer = branch_id = staff_id = None
+    if invitation is not None:
+        customer = invitation.customer
+        complaint = invitation.complaint
+        if customer is None and complaint is not None:
+            customer = complaint.customer
+        if complaint is not None:
+            branch_id = complaint.branch_id
+            staff_id = complaint.responsible_staff_id
+        if customer is not None and branch_id is None:
+            branch_id = customer.branch_id
+        if survey.anonymous:
+            customer = None
+    if open_link is not None:
+        staff_id = open_link.staff_id
+        branch_id = open_link.branch_id or (open_link.staff.branch_id if open_link.staff_id else None)
+    return customer, branch_id, staff_id
+
+
+def submit_response(survey, raw, invitation=None, open_link=None, language=None, questions=None):
+    """Validate and store one questionnaire. Returns (response, {}) or (None, errors).
+
+    Raises LinkUnavailable when the link can no longer take an answer, including the
+    case where a concurrent submission of the same invitation won the race."""
+    link = invitation if invitation is not None else open_link
+    if link is None or not link_is_usable(link):
+        raise LinkUnavailable()
+    questions = questions if questions is not None else survey_questions(survey)
+    customer, branch_id, staff_id = attribution(survey, invitation, open_link)
+    staff_ids = {s.id for s in staff_candidates(branch_id)} if any(q.kind == "staff" for q in questions) else set()
+    rows, errors = validate_answers(questions, raw, staff_ids)
+    if errors:
+        return None, errors
+    if staff_id is None:
+        staff_id = next((row["staff"] for row in rows if row.get("staff")), None)
+    moment = now()
+    try:
+        with db.atomic():
+            # first statement writes: the UNIQUE invitation decides a race here
+            response = Response.create(
+                survey=survey, invitation=invitation, open_link=open_link, customer=customer, branch=branch_id,
+                staff=staff_id, submitted_at=moment, language=language or survey.language)
+            for row in rows:
+                Answer.create(response=response, **row)
+            if invitation is not None:
+                Invitation.update(answered_at=moment).where(Invitation.id == invitation.id).execute()
+                invitation.answered_at = moment
+            open_followup(response, rows)
+    except IntegrityError:
+        if invitation is not None and Response.select().where(Response.invitation == invitation).exists():
+            raise LinkUnavailable() from None
+        raise
+    return response, {}
+
+
+# ---------------------------------------------------------------- closed loop
+
+def followup_thresholds():
+    """{'rating': max rating that opens a follow-up, 'score': max score} from the settings."""
+    return {"rating": int(Setting.get_value("survey.followup_rating_max", FOLLOWUP_DEFAULTS["survey.followup_rating_max"])),
+            "score": int(Setting.get_value("survey.followup_score_max", FOLLOWUP_DEFAULTS["survey.followup_score_max"]))}
+
+
+def low_answers(rows, thresholds=None):
+    """The rating/score answers at or below their threshold, as (question, value)."""
+    thresholds = thresholds or followup_thresholds()
+    return [(row["question"], row["value"]) for row in rows
+            if row["question"].kind in thresholds and row.get("value") is not None
+            and row["value"] <= thresholds[row["question"].kind]]
+
+
+def unattributed_branch_id():
+    configured = Setting.get_value("survey.unattributed_branch_id", None)
+    if configured and Branch.select().where(Branch.id == configured).exists():
+        return int(configured)
+    return (Branch.select(Branch.id).where(Branch.active).order_by(Branch.id).limit(1).scalar()
+            or Branch.select(Branch.id).order_by(Branch.id).limit(1).scalar())
+
+
+def anonymous_customer(branch_id):
+    """The per-branch placeholder customer that anonymous follow-ups are filed against."""
+    customer = Customer.get_or_none((Customer.name == ANONYMOUS_CUSTOMER_NAME) & (Customer.branch == branch_id))
+    if customer is None:
+        with office_language():
+            note = str(_l("Placeholder for anonymous survey answers"))
+        customer = Customer.create(name=ANONYMOUS_CUSTOMER_NAME, branch=branch_id, kind="household",
+                                   lifecycle="potential", opinions=note)
+    return customer
+
+
+@contextmanager
+def office_language():
+    """Texts written for the office (the follow-up complaint) are in the office's default
+    language, whatever language the customer answered in; works without a request too."""
+    if not has_app_context():
+        yield
+        return
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
+        yield
+
+
+_CATEGORY_OF_DIMENSION = {"attitude": "attitude", "quality": "quality", "professionalism": "staff_error",
+                          "speed": "system", "reliability": "system", "responsiveness": "system"}
+
+
+def open_followup(response, rows):
+    """Create the one follow-up complaint of a response with a low score (inside the
+    caller's transaction). Returns the complaint, or None when every score is fine."""
+    low = low_answers(rows)
+    if not low or response.followup_complaint_id is not None:
+        return None
+    customer = response.customer
+    branch_id = response.branch_id or (customer.branch_id if customer is not None else None) or unattributed_branch_id()
+    if branch_id is None:
+        return None  # no branch exists at all: nothing to file against
+    if customer is None:
+        customer = anonymous_customer(branch_id)
+    question, value = min(low, key=lambda item: item[1] / SCALES[item[0].kind][1])
+    high = SCALES[question.kind][1]
+    item = f"{question.text[:80]} {value}/{high}"
+    texts = [row["text"] for row in rows if row.get("text")]
+    with office_language():
+        title = str(_l("%(customer)s: low satisfaction score – %(item)s", customer=customer.name, item=item))[:200]
+        lines = [str(_l("Survey: %(survey)s (response #%(id)s)", survey=response.survey.title, id=response.id))]
+        lines += [f"- {q.text}: {v}/{SCALES[q.kind][1]}" for q, v in low]
+        if texts:
+            lines.append(str(_l("Customer's words:")))
+            lines += [f"  {text}" for text in texts]
+    complaint = Complaint(customer=customer, branch=branch_id, channel="survey",
+                          category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
+                          title=title, description="\n".join(lines), received_at=response.submitted_at)
+    complaint.save()
+    record(complaint, "create", None, "channel", "", "survey")
+    Response.update(followup_complaint=complaint).where(Response.id == response.id).execute()
+    response.followup_complaint = complaint
+    return complaint
