@@ -1,13 +1,14 @@
 """Lazy translation marker for model labels and choice lists (English msgids, zh_CN catalog)."""
-from flask import has_request_context
+from flask import has_app_context
 from flask_babel import LazyString, gettext
 
 __all__ = ["_l", "label_of"]
 
 
 def _gettext_anywhere(string, **variables):
-    """Translate inside a request; elsewhere (CLI, scripts, tests of plain models) use the msgid."""
-    if has_request_context():
+    """Translate inside the app (a request's language, else the office's); without an app
+    (plain scripts, model tests) use the English msgid."""
+    if has_app_context():
         return gettext(string, **variables)
     return string % variables if variables else string
 
