@@ -9,6 +9,9 @@ from models.org import ROLE_RANK
 
 
 def register(app):
+    import cli_export
+    cli_export.register(app)
+
     @app.cli.command("init-db")
     def init_db():
         """Create the tables (existing tables and data are kept)."""
