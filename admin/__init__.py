@@ -10,6 +10,7 @@ from models.org import ROLES
 
 from .base import DashboardView
 from .customers import CallbackAdmin, ComplaintAdmin, CustomerAdmin, RectificationAdmin
+from .spreadsheets import CustomerImportView, ReportWorkbookView
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
 from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
@@ -18,6 +19,7 @@ CUSTOMERS = _l("Customers & complaints")
 SURVEYS = _l("Surveys")
 PEOPLE = _l("Staff & recognition")
 SYSTEM = _l("System")
+REPORTS = _l("Reports")
 
 # (view class, model, menu label, category, endpoint)
 MODEL_VIEWS = [
@@ -52,6 +54,10 @@ def init_admin(app):
     )
     for view_class, model, label, category, endpoint in MODEL_VIEWS:
         admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
+    admin.add_view(CustomerImportView(name=_l("Import customers"), category=CUSTOMERS, endpoint="customer_import",
+                                      url="/admin/customer-import"))
+    admin.add_view(ReportWorkbookView(name=_l("Report workbooks"), category=REPORTS, endpoint="report_workbooks",
+                                      url="/admin/report-workbooks"))
 
     @app.context_processor
     def _role_label():

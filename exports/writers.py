@@ -17,7 +17,7 @@ import xlsxwriter
 
 from .safety import FORMULA_TRIGGERS, csv_text
 
-TEXT, NUMBER, DATE, DATETIME, ANY = "text", "number", "date", "datetime", "any"
+TEXT, NUMBER, PERCENT, DATE, DATETIME, ANY = "text", "number", "percent", "date", "datetime", "any"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"  # Flask adds charset=utf-8
 BOM = "\ufeff"
@@ -51,7 +51,7 @@ def display_width(text):
 def column_width(column):
     if column.width:
         return column.width
-    base = {DATETIME: 17, DATE: 11, NUMBER: 11}.get(column.kind, 16)
+    base = {DATETIME: 17, DATE: 11, NUMBER: 11, PERCENT: 9}.get(column.kind, 16)
     return min(max(base, display_width(column.label) + 3), 50)
 
 
@@ -96,6 +96,7 @@ class XlsxWriter:
         self.text_as_text = wb.add_format({"quote_prefix": True})  # typing in the cell keeps it text
         self.datetime_format = wb.add_format({"num_format": DATETIME_FORMAT})
         self.date_format = wb.add_format({"num_format": DATE_FORMAT})
+        self.percent_format = wb.add_format({"num_format": "0.0%"})
         self.written = 0
 
     def add(self, sheet):
@@ -130,6 +131,8 @@ class XlsxWriter:
                         write_string(r, c, value)
                 elif kind == NUMBER:
                     write_number(r, c, value)
+                elif kind == PERCENT:
+                    write_number(r, c, value, self.percent_format)
                 elif kind == DATETIME and value.__class__ is datetime:
                     write_datetime(r, c, value, dt_format)
                 elif kind == DATE and value.__class__ is date:
