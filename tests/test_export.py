@@ -274,3 +274,17 @@ def test_cli_export_writes_the_file_and_logs_it(app, complaints, tmp_path):
 
     result = runner.invoke(args=["export", "nonsense", "--out", str(out)])
     assert result.exit_code != 0 and "unknown list" in result.output
+
+
+def test_headers_and_labels_follow_the_ui_language(app, login_as, office):
+    from flask_babel import force_locale
+    from models import Customer
+    with app.app_context():
+        make_customer(office["branch"], name="周杰", churned=False)
+    client = login_as("manager")
+    client.http.set_cookie("lang", "zh_CN")
+    rows = read_csv(client.get("/admin/customer/export/csv/"))
+    with app.test_request_context("/"), force_locale("zh_CN"):
+        expected = [str(Customer._meta.fields[name].verbose_name) for name in ("name", "organisation", "phone")]
+    assert rows[0][:3] == expected
+    assert rows[1][-1] == "否"   # the boolean "Lost" in Chinese

@@ -175,3 +175,13 @@ def test_a_sheet_builder_plugs_in(app, office, tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Branch ranking"]
     assert rows_of(sheet) == [["Rank", "Branch"], [1, "江苏分公司"], [2, "-新疆"]]
     assert sheet["B3"].data_type == "s"
+
+
+def test_workbook_in_chinese(app, login_as, office_week):
+    client = login_as("manager")
+    client.http.set_cookie("lang", "zh_CN")
+    response = client.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
+    assert "filename*=UTF-8''%E5%91%A8%E6%8A%A5" in response.headers["Content-Disposition"]  # 周报…
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames[:5] == ["概况", "各阶段投诉", "超时统计", "调查汇总", "满意度调查表"]
+    assert rows_of(workbook["满意度调查表"])[0][6:9] == ["总分", "意见", "改进计划"]
