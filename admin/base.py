@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
 
+from exports.listing import export_list
 from models import db
 from models.audit import record, record_changes
 
@@ -111,7 +112,6 @@ class DomainModelView(RoleRequired, ModelView):
     def export(self, export_type):
         """The list with its current search, filters and sort, every row, as xlsx or csv;
         replaces Flask-Admin's tablib export (in memory, no formula escaping)."""
-        from exports.listing import export_list
         if not self.can_export:
             abort(403)
         if export_type not in self.export_types:

@@ -21,7 +21,7 @@ def list_query(view):
     """(count, query, description of the search/filters/sort) from the list URL's arguments."""
     args = view._get_list_extra_args()
     sort = view._get_column_by_idx(args.sort)
-    sort_column = sort[0] if sort else None
+    sort_column = sort[0] if sort and sort[0] in view._sortable_columns else None  # a forged index: default order
     count, query = view.get_list(0, sort_column, args.sort_desc, args.search, args.filters,
                                  execute=False, page_size=0)
     description = {}

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from peewee import (JOIN, BooleanField, DateField, DateTimeField, DecimalField, FloatField, ForeignKeyField,
                     IntegerField)
 
+from models import db
+
 from .writers import DATE, DATETIME, NUMBER, TEXT, Column, Sheet
 
 # How a related row is named in a spreadsheet: its label fields and how they are joined.
@@ -113,10 +115,26 @@ def export_query(model, query, names_and_labels):
     return columns, query.select(*selects).tuples()
 
 
+def stream(query):
+    """The query's rows one by one, without peewee's row cache. SQLite steps through the
+    result as it is read. PostgreSQL's default cursor would fetch the whole result first;
+    with a postgresext:// DATABASE_URL (PostgresqlExtDatabase) the rows come through a
+    server-side cursor in batches, inside a read transaction."""
+    try:
+        from playhouse.postgres_ext import PostgresqlExtDatabase, ServerSide
+    except ImportError:  # pragma: no cover - psycopg not installed
+        PostgresqlExtDatabase = ServerSide = None
+    if PostgresqlExtDatabase is not None and isinstance(db.obj, PostgresqlExtDatabase):
+        with db.atomic():
+            yield from ServerSide(query, array_size=2000)
+    else:
+        yield from query.iterator()
+
+
 def iter_rows(columns, query):
     """Rows of human values, streamed from the database (no row cache)."""
     getters = [c.getter for c in columns]
-    for raw in query.iterator():
+    for raw in stream(query):
         yield [get(raw) for get in getters]
 
 
