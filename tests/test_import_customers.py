@@ -194,6 +194,7 @@ def test_confirm_needs_the_matching_preview_of_this_session(app, manager, login_
     page = upload(manager, xlsx_file(GOOD_ROWS)).get_data(as_text=True)
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     other = login_as("admin")   # another session cannot confirm this upload, even with its token
+    other.http.set_cookie("lang", "en")
     response = other.post("/admin/customer-import/confirm/", {"token": token, "mode": "all"})
     assert response.status_code == 302
     assert "expired" in other.get("/admin/customer-import/").get_data(as_text=True)
