@@ -67,6 +67,16 @@ class CustomerImportView(RoleBaseView):
 
     required_role = "manager"
 
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        # an upload over the app's MAX_CONTENT_LENGTH is refused before any view runs
+        blueprint.register_error_handler(RequestEntityTooLarge, self._too_large)
+        return blueprint
+
+    def _too_large(self, error):
+        flash(_("The file is too large."), "error")
+        return redirect(url_for(".index"))
+
     def _folder(self):
         return current_app.config.get("IMPORT_STAGING_DIR") or os.path.join(current_app.instance_path, "imports")
 
@@ -99,12 +109,7 @@ class CustomerImportView(RoleBaseView):
 
     @expose("/preview/", methods=("POST",))
     def preview(self):
-        try:
-            upload = request.files.get("file")
-        except RequestEntityTooLarge:
-            upload = None
-            flash(_("The file is too large."), "error")
-            return redirect(url_for(".index"))
+        upload = request.files.get("file")
         if upload is None or not upload.filename:
             flash(_("Choose a file to upload."), "error")
             return redirect(url_for(".index"))

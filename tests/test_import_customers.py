@@ -177,6 +177,10 @@ def test_too_large_and_too_long_files_are_refused(app, manager, office):
     upload(manager, xlsx_file([GOOD_ROWS[1]] * 4))
     assert "more than 3 rows" in manager.get("/admin/customer-import/").get_data(as_text=True)
     assert customer_count(app) == 0
+    app.config["MAX_CONTENT_LENGTH"] = 10_000   # bigger than the whole request may be
+    response = upload(manager, b"x" * 20_000, "huge.csv")
+    assert response.status_code == 302
+    assert "too large" in manager.get("/admin/customer-import/").get_data(as_text=True)
 
 
 def test_csv_from_chinese_excel_in_gb18030(app, manager, office):
