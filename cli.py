@@ -11,6 +11,8 @@ from models.org import ROLE_RANK
 def register(app):
     import cli_sla
     cli_sla.register(app)
+    import cli_export
+    cli_export.register(app)
 
     @app.cli.command("init-db")
     def init_db():

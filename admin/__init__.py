@@ -10,6 +10,7 @@ from models.org import ROLES
 
 from .complaints import CallbackAdmin, CallbacksDueView, ComplaintAdmin, RectificationAdmin
 from .customers import CustomerAdmin
+from .spreadsheets import CustomerImportView, ReportWorkbookView
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardView, StaffScoreboardView,
                       SurveyAnalyticsView)
@@ -66,6 +67,10 @@ def init_admin(app):
                                     url="/admin/callbacks-due"))
     for view_class, label, category, endpoint, url in REPORT_VIEWS:
         admin.add_view(view_class(name=label, category=category, endpoint=endpoint, url=url))
+    admin.add_view(CustomerImportView(name=_l("Import customers"), category=CUSTOMERS, endpoint="customer_import",
+                                      url="/admin/customer-import"))
+    admin.add_view(ReportWorkbookView(name=_l("Report workbooks"), category=SCORING, endpoint="report_workbooks",
+                                      url="/admin/report-workbooks"))
 
     @app.context_processor
     def _role_label():

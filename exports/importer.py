@@ -1,0 +1,461 @@
+"""Customer import from xlsx / csv (manager): read, check every row, preview, then write.
+
+The file is read into a preview: for each row the values it would create and its errors
+(row number as the spreadsheet shows it, column, message). Writing takes one of two modes,
+chosen by the user: "valid" imports the rows without errors, "all" imports every row or
+nothing at all. Either way the writes happen in one transaction, after the file has been
+checked again against the database.
+
+Duplicates: a row whose phone number (digits compared) is already on a customer file or on
+an earlier row of the file, or whose organisation and name together are (an organisation
+may have several customer files, one per contact; the same person twice is a duplicate).
+"""
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import force_locale, gettext as _
+from peewee import fn
+
+from models import Branch, Customer, Staff, db
+from models.audit import record
+from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
+
+from .safety import FORMULA_TRIGGERS
+from .writers import DATE, NUMBER, TEXT, Column, Sheet, XlsxWriter
+
+MAX_BYTES = 5 * 1024 * 1024       # upload size
+MAX_ROWS = 5000                   # data rows per file
+MAX_UNZIPPED = 100 * 1024 * 1024  # xlsx content after decompression (zip bombs)
+EXTENSIONS = ("xlsx", "csv")
+
+# (field, required) in template order
+IMPORT_FIELDS = [
+    ("name", True), ("organisation", False), ("contact_person", False), ("phone", False), ("email", False),
+    ("address", False), ("kind", False), ("grade", False), ("monthly_spend", False), ("lifecycle", False),
+    ("deal_state", False), ("branch", True), ("account_manager", False), ("first_deal_date", False),
+    ("habits", False), ("preferences", False), ("opinions", False),
+]
+CHOICES = {"kind": CUSTOMER_KINDS, "grade": GRADES, "lifecycle": LIFECYCLES, "deal_state": DEAL_STATES,
+           "churn_reason": CHURN_REASONS}
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,29}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (not a spreadsheet, wrong headers, too large)."""
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportRow:
+    number: int           # row number as shown by the spreadsheet program (header is row 1)
+    cells: list           # the row's values as read, for the preview table
+    values: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class ImportPreview:
+    headers: list
+    rows: list
+
+    @property
+    def valid_rows(self):
+        return [row for row in self.rows if not row.errors]
+
+    @property
+    def errors(self):
+        return [error for row in self.rows for error in row.errors]
+
+
+# --------------------------------------------------------------------------- labels
+
+def field_label(name):
+    return str(Customer._meta.fields[name].verbose_name)
+
+
+def header_labels():
+    """Template headers in the UI language; required columns carry a *."""
+    return [field_label(name) + (" *" if required else "") for name, required in IMPORT_FIELDS]
+
+
+def _key(text):
+    return re.sub(r"\s+", " ", str(text)).strip().rstrip("*").strip().lower()
+
+
+def _aliases():
+    """{normalised header: field} accepting the field name and its label in either language."""
+    aliases = {}
+    for name, _required in IMPORT_FIELDS:
+        aliases[_key(name)] = name
+        aliases[_key(field_label(name))] = name
+        for locale in ("en", "zh_CN"):
+            with force_locale(locale):
+                aliases[_key(field_label(name))] = name
+    return aliases
+
+
+def _choice_lookup(choices):
+    lookup = {}
+    for code, label in choices:
+        lookup[_key(code)] = code
+        lookup[_key(label)] = code
+        for locale in ("en", "zh_CN"):
+            with force_locale(locale):
+                lookup[_key(label)] = code
+    return lookup
+
+
+# --------------------------------------------------------------------------- reading
+
+def check_upload(filename, data, max_bytes=MAX_BYTES):
+    """The file's format ('xlsx' or 'csv'), or ImportFileError with the reason."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if not data:
+        raise ImportFileError(_("The file is empty."))
+    if len(data) > max_bytes:
+        raise ImportFileError(_("The file is too large (%(size)s MB); at most %(max)s MB can be imported at once.",
+                                size=f"{len(data) / 1048576:.1f}", max=f"{max_bytes / 1048576:.0f}"))
+    if extension == "xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportFileError(_("This is an old Excel 97-2003 file (.xls). Save it as .xlsx and upload it again."))
+    if extension not in EXTENSIONS:
+        raise ImportFileError(_("Only .xlsx and .csv files can be imported (this file is '%(name)s').",
+                                name=filename or "?"))
+    if extension == "xlsx" and not data.startswith(b"PK\x03\x04"):
+        raise ImportFileError(_("This file is not an Excel workbook (.xlsx), although its name ends in .xlsx."))
+    if extension == "csv" and b"\x00" in data[:4096]:
+        raise ImportFileError(_("This file is not a text (.csv) file."))
+    return extension
+
+
+def _xlsx_rows(data, max_rows):
+    from openpyxl import load_workbook
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
+            raise ImportFileError(_("The workbook is too large once unpacked."))
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except ImportFileError:
+        raise
+    except Exception:  # noqa: BLE001 - any failure to open means: not a usable workbook
+        raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
+    sheet = workbook.worksheets[0]
+    rows = []
+    for values in sheet.iter_rows(values_only=True):
+        rows.append(list(values))
+        if len(rows) > max_rows + 1:
+            break
+    workbook.close()
+    return rows
+
+
+def _decode(data):
+    """csv from Excel is UTF-8 (with or without BOM) or, from Chinese Excel/WPS, GB18030."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_("The csv file's text encoding is not UTF-8 or GB18030."))
+
+
+def _csv_rows(data, max_rows):
+    text = _decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = []
+    try:
+        for values in csv.reader(io.StringIO(text, newline=""), dialect):
+            rows.append(values)
+            if len(rows) > max_rows + 1:
+                break
+    except csv.Error as exc:
+        raise ImportFileError(_("The csv file could not be read: %(error)s", error=str(exc))) from None
+    return rows
+
+
+def read_table(data, extension, max_rows=MAX_ROWS):
+    """(header cells, [(row number, cells)]) without blank rows; ImportFileError when empty or too long."""
+    rows = _xlsx_rows(data, max_rows) if extension == "xlsx" else _csv_rows(data, max_rows)
+    numbered = [(number, cells) for number, cells in enumerate(rows, start=1)
+                if any(_text(value) for value in cells)]
+    if not numbered:
+        raise ImportFileError(_("The file has no header row and no data."))
+    (_header_number, header), body = numbered[0], numbered[1:]
+    if len(body) > max_rows:
+        raise ImportFileError(_("The file has more than %(max)d rows; split it into smaller files.", max=max_rows))
+    return header, body
+
+
+# --------------------------------------------------------------------------- checking
+
+def _text(value):
+    """A cell as clean text: numbers without '.0', dates as ISO, our csv formula guard removed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        text = text[1:]
+    return text
+
+
+def map_headers(header):
+    """{column index: field}; ImportFileError naming unknown, repeated and missing columns."""
+    aliases = _aliases()
+    mapping, unknown, repeated = {}, [], []
+    for index, cell in enumerate(header):
+        title = _text(cell)
+        if not title:
+            continue
+        name = aliases.get(_key(title))
+        if name is None:
+            unknown.append(title)
+        elif name in mapping.values():
+            repeated.append(title)
+        else:
+            mapping[index] = name
+    missing = [field_label(name) for name, required in IMPORT_FIELDS if required and name not in mapping.values()]
+    problems = []
+    if unknown:
+        problems.append(_("unknown columns: %(names)s", names=", ".join(unknown)))
+    if repeated:
+        problems.append(_("columns given twice: %(names)s", names=", ".join(repeated)))
+    if missing:
+        problems.append(_("required columns missing: %(names)s", names=", ".join(missing)))
+    if problems:
+        raise ImportFileError(_("The header row does not match the customer template (%(problems)s). "
+                                "Download the template and copy your data into it.", problems="; ".join(problems)))
+    return mapping
+
+
+def phone_digits(phone):
+    return re.sub(r"\D", "", phone or "")
+
+
+class RowChecker:
+    """Turns one row's cells into Customer values, collecting errors per column."""
+
+    def __init__(self):
+        self.choices = {name: _choice_lookup(choices) for name, choices in CHOICES.items()}
+        self.branches = {_key(name): branch_id for branch_id, name in Branch.select(Branch.id, Branch.name).tuples()}
+        self.staff_by_number, self.staff_by_name = {}, {}
+        for staff_id, name, number in Staff.select(Staff.id, Staff.name, Staff.employee_no).tuples():
+            self.staff_by_number[_key(number)] = staff_id
+            self.staff_by_name.setdefault(_key(name), set()).add(staff_id)
+        self.max_lengths = {name: getattr(f, "max_length", None) for name, f in Customer._meta.fields.items()}
+
+    def check(self, row, mapping, cells):
+        for index, name in mapping.items():
+            value = cells[index] if index < len(cells) else None
+            try:
+                converted = self.convert(name, _text(value), value)
+            except ValueError as exc:
+                row.errors.append(RowError(row.number, field_label(name), str(exc)))
+                continue
+            if converted is not None:
+                row.values[name] = converted
+        for name, required in IMPORT_FIELDS:
+            if required and name in mapping.values() and name not in row.values \
+                    and not any(e.column == field_label(name) for e in row.errors):
+                row.errors.append(RowError(row.number, field_label(name), _("This column is required.")))
+
+    def convert(self, name, raw, value):
+        if raw == "":
+            return None
+        limit = self.max_lengths.get(name)
+        if limit and len(raw) > limit and name not in ("branch", "account_manager"):
+            raise ValueError(_("Too long: at most %(max)d characters.", max=limit))
+        if name in self.choices:
+            code = self.choices[name].get(_key(raw))
+            if code is None:
+                allowed = ", ".join(str(label) for _code, label in CHOICES[name])
+                raise ValueError(_("'%(value)s' is not one of: %(allowed)s.", value=raw, allowed=allowed))
+            return code
+        if name == "phone":
+            if not PHONE_RE.match(raw):
+                raise ValueError(_("'%(value)s' is not a phone number.", value=raw))
+            return raw
+        if name == "email":
+            if not EMAIL_RE.match(raw):
+                raise ValueError(_("'%(value)s' is not an email address.", value=raw))
+            return raw
+        if name == "monthly_spend":
+            try:
+                amount = Decimal(raw.replace(",", "").replace("¥", "").replace("￥", ""))
+            except InvalidOperation:
+                raise ValueError(_("'%(value)s' is not an amount.", value=raw)) from None
+            if amount < 0 or amount >= Decimal("1e10") or not amount.is_finite():
+                raise ValueError(_("The amount must be between 0 and 9,999,999,999.99."))
+            return amount.quantize(Decimal("0.01"))
+        if name == "first_deal_date":
+            if isinstance(value, datetime):
+                return value.date()
+            if isinstance(value, date):
+                return value
+            for pattern in DATE_FORMATS:
+                try:
+                    return datetime.strptime(raw, pattern).date()
+                except ValueError:
+                    continue
+            raise ValueError(_("'%(value)s' is not a date (write it as 2026-11-23).", value=raw))
+        if name == "branch":
+            branch_id = self.branches.get(_key(raw))
+            if branch_id is None:
+                raise ValueError(_("There is no branch named '%(value)s'.", value=raw))
+            return branch_id
+        if name == "account_manager":
+            return self._staff(raw)
+        return raw
+
+    def _staff(self, raw):
+        match = re.match(r"^(.*)\(([^()]+)\)\s*$", raw)  # "王芳 (E0001)" as exported
+        number = match.group(2) if match else raw
+        if _key(number) in self.staff_by_number:
+            return self.staff_by_number[_key(number)]
+        found = self.staff_by_name.get(_key(raw), set())
+        if len(found) == 1:
+            return next(iter(found))
+        if len(found) > 1:
+            raise ValueError(_("Several staff are named '%(value)s': give the employee number.", value=raw))
+        raise ValueError(_("No staff member with the employee number or name '%(value)s'.", value=raw))
+
+
+def _chunks(items, size=500):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def find_duplicates(rows):
+    """Add an error to each row duplicating an existing customer or an earlier row."""
+    phone_label, org_label = field_label("phone"), field_label("organisation")
+    raw_phones = {row.values["phone"] for row in rows if row.values.get("phone")}
+    digit_phones = {phone_digits(p) for p in raw_phones}
+    existing_phones = {}
+    for chunk in _chunks(raw_phones | digit_phones):
+        for customer_id, name, phone in (Customer.select(Customer.id, Customer.name, Customer.phone)
+                                         .where(Customer.phone.in_(chunk)).tuples()):
+            existing_phones.setdefault(phone_digits(phone), (customer_id, name))
+    pairs = {(_key(row.values["organisation"]), _key(row.values.get("name", "")))
+             for row in rows if row.values.get("organisation")}
+    existing_pairs = {}
+    for chunk in _chunks({org for org, _name in pairs}):
+        for customer_id, name, organisation in (Customer.select(Customer.id, Customer.name, Customer.organisation)
+                                                .where(fn.LOWER(Customer.organisation).in_(chunk)).tuples()):
+            existing_pairs.setdefault((_key(organisation), _key(name)), (customer_id, name))
+    seen_phones, seen_pairs = {}, {}
+    for row in rows:
+        phone = phone_digits(row.values.get("phone"))
+        if phone:
+            if phone in existing_phones:
+                customer_id, name = existing_phones[phone]
+                row.errors.append(RowError(row.number, phone_label, _(
+                    "Duplicate: customer %(name)s (no. %(id)d) already has this phone number.", name=name, id=customer_id)))
+            elif phone in seen_phones:
+                row.errors.append(RowError(row.number, phone_label, _(
+                    "Duplicate: row %(row)d of this file has the same phone number.", row=seen_phones[phone])))
+            seen_phones.setdefault(phone, row.number)
+        if row.values.get("organisation") and row.values.get("name"):
+            pair = (_key(row.values["organisation"]), _key(row.values["name"]))
+            if pair in existing_pairs:
+                customer_id, name = existing_pairs[pair]
+                row.errors.append(RowError(row.number, org_label, _(
+                    "Duplicate: customer %(name)s (no. %(id)d) of this organisation already exists.",
+                    name=name, id=customer_id)))
+            elif pair in seen_pairs:
+                row.errors.append(RowError(row.number, org_label, _(
+                    "Duplicate: row %(row)d of this file has the same name and organisation.", row=seen_pairs[pair])))
+            seen_pairs.setdefault(pair, row.number)
+
+
+def preview_customers(data, extension, max_rows=MAX_ROWS):
+    """Read and check a whole file; nothing is written. Raises ImportFileError for bad files."""
+    header, body = read_table(data, extension, max_rows)
+    mapping = map_headers(header)
+    checker = RowChecker()
+    rows = []
+    for number, cells in body:
+        row = ImportRow(number, [_text(cells[i]) if i < len(cells) else "" for i in mapping])
+        checker.check(row, mapping, cells)
+        rows.append(row)
+    find_duplicates(rows)
+    return ImportPreview([field_label(name) for name in mapping.values()], rows)
+
+
+class ImportRefused(ValueError):
+    """All-or-nothing was asked for and some rows have errors: nothing was written."""
+
+
+def import_customers(preview, mode, user=None):
+    """Create the customers of the preview: mode 'valid' (rows without errors) or 'all'
+    (every row, or nothing if one has an error). One transaction; returns the new customers."""
+    if mode not in ("valid", "all"):
+        raise ValueError(mode)
+    errors = preview.errors
+    if mode == "all" and errors:
+        raise ImportRefused(_("Nothing was imported: %(count)d rows have errors. Correct them, or import only "
+                              "the valid rows.", count=len({e.row for e in errors})))
+    created = []
+    with db.atomic():
+        for row in preview.valid_rows:
+            customer = Customer.create(**row.values)
+            record(customer, "create", user, "import", "", f"row {row.number}")
+            created.append(customer)
+    return created
+
+
+# --------------------------------------------------------------------------- template
+
+def write_template(target):
+    """The import template: the header row (required columns marked *), drop-down lists for
+    choice columns and branches, and a sheet listing the allowed values."""
+    writer = XlsxWriter(target)
+    headers = header_labels()
+    kinds = {"monthly_spend": NUMBER, "first_deal_date": DATE}
+    columns = [Column(label, kinds.get(name, TEXT), 18) for label, (name, _req) in zip(headers, IMPORT_FIELDS)]
+    sheet = writer.add(Sheet(_("Customers"), columns, iter(())))
+    lists = writer.add(Sheet(_("Allowed values"), [Column(field_label(name), TEXT, 22) for name in
+                                                    ("kind", "grade", "lifecycle", "deal_state", "branch")],
+                             _allowed_rows()))
+    for index, (name, _required) in enumerate(IMPORT_FIELDS):
+        if name in ("kind", "grade", "lifecycle", "deal_state"):
+            source = [str(label) for _code, label in CHOICES[name]]
+            sheet.data_validation(1, index, MAX_ROWS, index, {"validate": "list", "source": source,
+                                                               "error_type": "warning"})
+        elif name == "first_deal_date":
+            sheet.data_validation(1, index, MAX_ROWS, index, {
+                "validate": "date", "criteria": ">", "value": date(1900, 1, 1), "error_type": "warning",
+                "input_message": _("A date, e.g. 2026-11-23")})
+    branch_index = [name for name, _required in IMPORT_FIELDS].index("branch")
+    branches = Branch.select().where(Branch.active).count()
+    sheet.data_validation(1, branch_index, MAX_ROWS, branch_index, {
+        "validate": "list", "error_type": "warning",
+        "source": f"='{lists.name}'!$E$2:$E${max(2, branches + 1)}"})
+    writer.close()
+
+
+def _allowed_rows():
+    lists = [[str(label) for _code, label in CHOICES[name]] for name in ("kind", "grade", "lifecycle", "deal_state")]
+    lists.append([name for (name,) in Branch.select(Branch.name).where(Branch.active).order_by(Branch.name).tuples()])
+    for index in range(max(len(values) for values in lists)):
+        yield [values[index] if index < len(values) else None for values in lists]

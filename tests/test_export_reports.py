@@ -1,0 +1,187 @@
+"""Report workbooks: weekly and monthly periods, the sheets built from real data, read back."""
+import io
+from datetime import date, datetime, timedelta
+
+import openpyxl
+import pytest
+
+from exports.reports import REPORT_SHEETS, Period, report_sheets
+from exports.writers import NUMBER, TEXT, Column, Sheet, write_xlsx
+from models import Answer, Choice, ExportLog, Question, Rectification, Response, Survey, clock
+
+from .conftest import make_branch, make_complaint, make_customer, make_staff
+
+NOW = datetime(2026, 11, 6, 12, 0)  # a Friday: the weekly report is due
+
+
+def test_periods_are_calendar_weeks_and_months():
+    week = Period.of("weekly", date(2026, 11, 8))  # a Sunday
+    assert (week.start, week.end) == (datetime(2026, 11, 2), datetime(2026, 11, 9))
+    month = Period.of("monthly", date(2028, 2, 14))
+    assert (month.start, month.end) == (datetime(2028, 2, 1), datetime(2028, 3, 1))
+    assert Period.of("monthly", date(2026, 12, 31)).end == datetime(2027, 1, 1)
+    with pytest.raises(ValueError):
+        Period.of("daily", date(2026, 1, 1))
+
+
+@pytest.fixture
+def office_week(app, office):
+    """Two branches; complaints of the week (late, overdue, on time) and one of the week before;
+    a survey with every question kind, answered twice this week."""
+    with app.app_context():
+        jiangsu = office["branch"]
+        xinjiang = make_branch("新疆分公司", region="新疆", city="乌鲁木齐")
+        star = make_staff(xinjiang, "E0300", name="古丽")
+        alice = make_customer(jiangsu, name="钱多多", organisation="恒信科技有限公司", grade="vip")
+        bob = make_customer(xinjiang, name="孙小美", phone="13900000002")
+
+        clock.freeze(datetime(2026, 11, 2, 9, 0))
+        late = make_complaint(alice, title="迟复")
+        late.acknowledged_at, late.stage = datetime(2026, 11, 2, 11, 0), "acknowledged"  # due 10:00
+        late.save()
+        clock.freeze(datetime(2026, 11, 3, 9, 0))
+        make_complaint(alice, title="未受理")          # acknowledge due 11-03 10:00, still open: overdue
+        clock.freeze(datetime(2026, 11, 4, 9, 0))
+        on_time = make_complaint(bob, title="按时", branch=xinjiang)
+        on_time.acknowledged_at, on_time.resolved_at = datetime(2026, 11, 4, 9, 30), datetime(2026, 11, 4, 15, 0)
+        on_time.rectified_at, on_time.called_back_at = datetime(2026, 11, 5, 9, 0), datetime(2026, 11, 6, 9, 0)
+        on_time.closed_at, on_time.stage = datetime(2026, 11, 6, 10, 0), "closed"
+        on_time.save()
+        clock.freeze(datetime(2026, 10, 28, 9, 0))
+        make_complaint(bob, title="上周的", branch=xinjiang)  # outside the week
+        clock.freeze(NOW)
+        Rectification.create(complaint=late, problem_description="迟复", cause_analysis="排班不足",
+                             immediate_measures="致歉", long_term_measures="增加值班人员",
+                             promised_date=date(2026, 11, 30))
+
+        survey = Survey.create(title="客户满意度调查", kind="csat")
+        q = {kind: Question.create(survey=survey, position=n, text=text, kind=kind) for n, (kind, text) in enumerate([
+            ("rating", "服务态度"), ("score", "推荐意愿"), ("single", "渠道"), ("multiple", "改进项"),
+            ("staff", "服务之星"), ("servqual", "响应速度"), ("text", "意见")])}
+        phone = Choice.create(question=q["single"], position=1, text="电话")
+        faster = Choice.create(question=q["multiple"], position=1, text="更快")
+        kinder = Choice.create(question=q["multiple"], position=2, text="更热情")
+        first = Response.create(survey=survey, customer=alice, branch=jiangsu, submitted_at=datetime(2026, 11, 5, 10, 0),
+                                followup_complaint=late)
+        for values in [dict(question=q["rating"], value=2), dict(question=q["score"], value=10),
+                       dict(question=q["single"], choice=phone), dict(question=q["multiple"], choice=faster),
+                       dict(question=q["multiple"], choice=kinder), dict(question=q["staff"], staff=star),
+                       dict(question=q["servqual"], expectation=5, value=3),
+                       dict(question=q["text"], text="=HYPERLINK(\"http://evil\")")]:
+            Answer.create(response=first, **values)
+        second = Response.create(survey=survey, branch=xinjiang, submitted_at=datetime(2026, 11, 6, 9, 0))
+        Answer.create(response=second, question=q["rating"], value=5)
+        Answer.create(response=second, question=q["score"], value=3)
+        Response.create(survey=survey, branch=xinjiang, submitted_at=datetime(2026, 10, 30, 9, 0))  # last week
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def manager(login_as):
+    client = login_as("manager")
+    client.http.set_cookie("lang", "en")
+    return client
+
+
+def rows_of(sheet):
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_weekly_report_workbook(app, manager, office_week):
+    response = manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["Overview", "Complaints by stage", "SLA breaches", "Survey summary",
+                                   "Satisfaction table", "Responses 客户满意度调查"]
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+        assert sheet.column_dimensions["A"].width > 8
+
+    stages = {row[0]: row for row in rows_of(workbook["Complaints by stage"])[1:]}
+    assert stages["江苏分公司"][1:5] == ["江苏", 2, 1, 1]   # received 2: one at received, one acknowledged
+    assert stages["江苏分公司"][-1] == 2                    # overdue now (the late one's result is due too)
+    assert stages["新疆分公司"][3:] == [0, 0, 0, 0, 0, 1, 0]  # closed on time
+    assert stages["新疆分公司"][2] == 1                     # last week's complaint not counted
+
+    sla = rows_of(workbook["SLA breaches"])
+    assert sla[0][3] == "Late: Acknowledged" and sla[0][-1] == "SLA compliance rate"
+    by_branch = {row[0]: row for row in sla[1:]}
+    assert by_branch["江苏分公司"][3] == 2 and by_branch["江苏分公司"][-2] == 2   # late + overdue
+    assert by_branch["江苏分公司"][-1] == 0
+    assert by_branch["新疆分公司"][3] == 0 and by_branch["新疆分公司"][-1] == 1
+    assert workbook["SLA breaches"]["I3"].number_format == "0.0%"
+
+    summary = rows_of(workbook["Survey summary"])
+    assert summary[1][:3] == ["客户满意度调查", "CSAT (5-point)", 2]
+    assert summary[1][6:] == [2, 3.5, 0.5, 2, 0.0]   # ratings 2 and 5; NPS: one promoter, one detractor
+
+    table = rows_of(workbook["Satisfaction table"])
+    assert table[0][:9] == ["Submitted at", "Survey", "Branch", "Region", "Customer", "Customer grade",
+                            "Total score", "Opinion", "Improvement plan"]
+    assert table[1][:10] == [datetime(2026, 11, 5, 10, 0), "客户满意度调查", "江苏分公司", "江苏",
+                             "钱多多 (恒信科技有限公司)", "Big customer / VIP", 12, '=HYPERLINK("http://evil")',
+                             "增加值班人员", datetime(2026, 11, 30)]
+    assert workbook["Satisfaction table"]["H2"].data_type == "s"    # customer text never a formula
+    assert table[2][2:7] == ["新疆分公司", "新疆", None, None, 8]
+    assert len(table) == 3
+
+    wide = rows_of(workbook["Responses 客户满意度调查"])
+    assert wide[0] == ["Response", "Submitted at", "Customer", "Branch", "Staff", "服务态度", "推荐意愿", "渠道",
+                       "改进项", "服务之星", "响应速度 (expectation)", "响应速度 (perception)", "意见"]
+    assert wide[1][2:] == ["钱多多 (恒信科技有限公司)", "江苏分公司", None, 2, 10, "电话", "更快; 更热情", "古丽", 5, 3,
+                           '=HYPERLINK("http://evil")']
+    assert wide[2][5:7] == [5, 3] and len(wide) == 3
+
+    with app.app_context():
+        log = ExportLog.get()
+        assert (log.what, log.format, log.username) == ("report:weekly", "xlsx", "manager")
+        assert log.rows == sum(len(rows_of(sheet)) - 1 for sheet in workbook.worksheets)
+        assert "2026-11-02" in log.filters
+
+
+def test_monthly_report_covers_the_month(app, manager, office_week):
+    workbook = openpyxl.load_workbook(io.BytesIO(
+        manager.get("/admin/report-workbooks/download/?kind=monthly&day=2026-10-15").data))
+    stages = {row[0]: row for row in rows_of(workbook["Complaints by stage"])[1:]}
+    assert stages["新疆分公司"][2] == 1 and stages["江苏分公司"][2] == 0
+    assert len(rows_of(workbook["Satisfaction table"])) == 2   # the response of 10-30
+    assert rows_of(workbook["Overview"])[1][1] == "Monthly report 2026-10"
+
+
+def test_report_page_and_bad_input(manager, login_as, office):
+    page = manager.get("/admin/report-workbooks/").get_data(as_text=True)
+    assert 'name="kind"' in page and 'type="date"' in page
+    response = manager.get("/admin/report-workbooks/download/?kind=yearly&day=2026-11-06")
+    assert response.status_code == 302
+    response = manager.get("/admin/report-workbooks/download/?kind=weekly&day=not-a-date")
+    assert response.status_code == 302
+    assert "valid date" in manager.get("/admin/report-workbooks/").get_data(as_text=True)
+    staff = login_as("staff")
+    assert staff.get("/admin/report-workbooks/").status_code == 403
+    assert staff.get("/admin/report-workbooks/download/?kind=weekly").status_code == 403
+
+
+def test_a_sheet_builder_plugs_in(app, office, tmp_path):
+    """How the branch ranking / staff scoreboard sheets join the workbook: title, headers, rows."""
+    def ranking_sheet(period):
+        return Sheet("Branch ranking", [Column("Rank", NUMBER), Column("Branch", TEXT)],
+                     iter([(1, "江苏分公司"), (2, "-新疆")]))
+
+    with app.test_request_context("/"):
+        period = Period.of("weekly", date(2026, 11, 6))
+        sheets = write_xlsx(tmp_path / "r.xlsx", report_sheets(period, [REPORT_SHEETS[0], ranking_sheet]))
+    assert [sheet.count for sheet in sheets] == [5, 2]
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Branch ranking"]
+    assert rows_of(sheet) == [["Rank", "Branch"], [1, "江苏分公司"], [2, "-新疆"]]
+    assert sheet["B3"].data_type == "s"
+
+
+def test_workbook_in_chinese(app, login_as, office_week):
+    client = login_as("manager")
+    client.http.set_cookie("lang", "zh_CN")
+    response = client.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
+    assert "filename*=UTF-8''%E5%91%A8%E6%8A%A5" in response.headers["Content-Disposition"]  # 周报…
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames[:5] == ["概况", "各阶段投诉", "超时统计", "调查汇总", "满意度调查表"]
+    assert rows_of(workbook["满意度调查表"])[0][6:9] == ["总分", "意见", "改进计划"]
