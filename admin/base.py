@@ -99,6 +99,11 @@ class DomainModelView(RoleRequired, ModelView):
         attach_related(rows, self._list_foreign_keys())
         return count, rows
 
+    def get_export_columns(self):
+        """Export headers: column_export_labels where the list's label only fits the screen."""
+        labels = getattr(self, "column_export_labels", None) or {}
+        return [(name, labels.get(name, label)) for name, label in super().get_export_columns()]
+
     def search_placeholder(self):
         """'Search: number, title, …' from the labels of the searchable columns."""
         names = [c if isinstance(c, str) else c.name for c in (self.column_searchable_list or ())]

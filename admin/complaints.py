@@ -117,6 +117,13 @@ class ComplaintAdmin(DomainModelView):
     column_list = ["number", "title", "customer", "branch", "severity", "stage", "due_at", "responsible_staff",
                    "assignee", "received_at"]
     column_labels = {"due_at": _l("Next stage, deadline / time left")}
+    # the export is the complaint register: every stage's due and done times
+    column_export_list = ["number", "title", "customer", "branch", "channel", "category", "severity", "stage",
+                          "received_at", "first_responder", "responsible_staff", "responsible_branch", "assignee",
+                          "due_at", "acknowledge_due_at", "acknowledged_at", "result_due_at", "resolved_at",
+                          "rectify_due_at", "rectified_at", "callback_due_at", "called_back_at", "closed_at",
+                          "escalation_level", "compensation", "compensation_amount"]
+    column_export_labels = {"due_at": _l("Next deadline")}
     column_searchable_list = ["number", "title", "description"]
     column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
                       branch_filter(Complaint.branch),
