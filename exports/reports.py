@@ -1,16 +1,9 @@
 """Report workbooks: the weekly report (周报) and the monthly report (月报).
 
 A workbook is a list of sheet builders; a builder takes the Period and returns a Sheet
-(or several), i.e. a title, header labels and a row iterator. To add a sheet (e.g. the
-branch ranking or the staff scoreboard from models.reports) write such a builder and put it
-in REPORT_SHEETS:
-
-    def branch_ranking_sheet(period):
-        rows = ((r.rank, r.branch, r.score) for r in branch_ranking(period.start, period.end))
-        return Sheet(_("Branch ranking"), [Column(_("Rank"), NUMBER), Column(_("Branch"), TEXT),
-                                           Column(_("Score"), NUMBER)], rows)
-
-    REPORT_SHEETS.insert(1, branch_ranking_sheet)
+(or several), i.e. a title, header labels and a row iterator (REPORT_SHEETS below). The
+branch ranking and staff scoreboard sheets render models.reports.branch_ranking() and
+staff_scoreboard() with their documented headings.
 
 Every figure is read with SQL aggregates or streamed rows (a few queries per sheet, never one
 per row). Times are office-local naive datetimes; the period is [start, end).
@@ -316,13 +309,44 @@ def _survey_responses_sheet(period, survey, questions):
     return Sheet(title, fixed + question_columns, rows())
 
 
-# Sheet builders in workbook order. Each takes the Period and returns a Sheet or an iterable
-# of Sheets. Branch ranking and staff scoreboard (models.reports) are plugged in here.
+# keys of models.reports rows that are percentages (0-100): written as Excel percent cells
+_PERCENT_KEYS = {"sla_rate", "csat"}
+_TEXT_KEYS = {"branch", "region", "name", "employee_no"}
+
+
+def _scoring_sheet(title, headings, rows):
+    """A sheet of models.reports rows (dicts) in the order of `headings` (key → label)."""
+    keys = list(headings)
+    columns = [Column(str(headings[k]), PERCENT if k in _PERCENT_KEYS else TEXT if k in _TEXT_KEYS else NUMBER)
+               for k in keys]
+
+    def values():
+        for row in rows:
+            yield tuple(None if row.get(k) is None else row[k] / 100 if k in _PERCENT_KEYS else row[k]
+                        for k in keys)
+    return Sheet(title, columns, values())
+
+
+def branch_ranking_sheet(period):
+    """各分公司排名 of the period (composite and tie rules: models.reports.branch_ranking)."""
+    from models.reports import RANKING_COLUMNS, branch_ranking
+    return _scoring_sheet(_("Branch ranking"), RANKING_COLUMNS, branch_ranking(period.start, period.end))
+
+
+def staff_scoreboard_sheet(period):
+    """Staff scoreboard of the period, service-star candidates first (models.reports.staff_scoreboard)."""
+    from models.reports import STAFF_COLUMNS, staff_scoreboard
+    return _scoring_sheet(_("Staff scoreboard"), STAFF_COLUMNS, staff_scoreboard(period.start, period.end))
+
+
+# Sheet builders in workbook order. Each takes the Period and returns a Sheet or an iterable of Sheets.
 REPORT_SHEETS = [
     overview_sheet,
+    branch_ranking_sheet,
     complaints_by_stage_sheet,
     sla_breaches_sheet,
     survey_summary_sheet,
+    staff_scoreboard_sheet,
     satisfaction_table_sheet,
     survey_responses_sheets,
 ]

@@ -92,8 +92,9 @@ def test_weekly_report_workbook(app, manager, office_week):
     response = manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["Overview", "Complaints by stage", "SLA breaches", "Survey summary",
-                                   "Satisfaction table", "Responses 客户满意度调查"]
+    assert workbook.sheetnames == ["Overview", "Branch ranking", "Complaints by stage", "SLA breaches",
+                                   "Survey summary", "Staff scoreboard", "Satisfaction table",
+                                   "Responses 客户满意度调查"]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
         assert sheet.column_dimensions["A"].width > 8
@@ -162,19 +163,27 @@ def test_report_page_and_bad_input(manager, login_as, office):
     assert staff.get("/admin/report-workbooks/download/?kind=weekly").status_code == 403
 
 
-def test_a_sheet_builder_plugs_in(app, office, tmp_path):
-    """How the branch ranking / staff scoreboard sheets join the workbook: title, headers, rows."""
-    def ranking_sheet(period):
-        return Sheet("Branch ranking", [Column("Rank", NUMBER), Column("Branch", TEXT)],
-                     iter([(1, "江苏分公司"), (2, "-新疆")]))
-
-    with app.test_request_context("/"):
+def test_ranking_and_scoreboard_sheets_match_the_scoring_functions(app, manager, office_week):
+    from models.reports import RANKING_COLUMNS, STAFF_COLUMNS, branch_ranking, staff_scoreboard
+    workbook = openpyxl.load_workbook(io.BytesIO(
+        manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06").data))
+    with app.app_context():
         period = Period.of("weekly", date(2026, 11, 6))
-        sheets = write_xlsx(tmp_path / "r.xlsx", report_sheets(period, [REPORT_SHEETS[0], ranking_sheet]))
-    assert [sheet.count for sheet in sheets] == [5, 2]
-    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Branch ranking"]
-    assert rows_of(sheet) == [["Rank", "Branch"], [1, "江苏分公司"], [2, "-新疆"]]
-    assert sheet["B3"].data_type == "s"
+        ranking = branch_ranking(period.start, period.end)
+        board = staff_scoreboard(period.start, period.end)
+    sheet = workbook["Branch ranking"]
+    rows = rows_of(sheet)
+    assert rows[0] == [str(label) for label in RANKING_COLUMNS.values()]
+    assert [row[1] for row in rows[1:]] == [r["branch"] for r in ranking] and len(ranking) >= 2
+    keys = list(RANKING_COLUMNS)
+    for row, expected in zip(rows[1:], ranking):
+        assert row[keys.index("rank")] == expected["rank"]
+        sla = expected["sla_rate"]
+        assert row[keys.index("sla_rate")] == (None if sla is None else pytest.approx(sla / 100))
+    assert sheet.cell(2, keys.index("sla_rate") + 1).number_format == "0.0%"
+    staff_rows = rows_of(workbook["Staff scoreboard"])
+    assert staff_rows[0] == [str(label) for label in STAFF_COLUMNS.values()]
+    assert [row[1] for row in staff_rows[1:]] == [r["name"] for r in board]
 
 
 def test_workbook_in_chinese(app, login_as, office_week):
@@ -183,5 +192,6 @@ def test_workbook_in_chinese(app, login_as, office_week):
     response = client.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
     assert "filename*=UTF-8''%E5%91%A8%E6%8A%A5" in response.headers["Content-Disposition"]  # 周报…
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames[:5] == ["概况", "各阶段投诉", "超时统计", "调查汇总", "满意度调查表"]
+    assert workbook.sheetnames[:7] == ["概况", "各分公司排名", "各阶段投诉", "超时统计", "调查汇总", "员工积分榜",
+                                       "满意度调查表"]
     assert rows_of(workbook["满意度调查表"])[0][6:9] == ["总分", "意见", "改进计划"]
