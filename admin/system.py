@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
-from models import ExportLog, History, User
 
 from .base import DomainModelView, ReadOnlyModelView
 

@@ -1,12 +1,11 @@
 """Report workbooks: weekly and monthly periods, the sheets built from real data, read back."""
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import openpyxl
 import pytest
 
-from exports.reports import REPORT_SHEETS, Period, report_sheets
-from exports.writers import NUMBER, TEXT, Column, Sheet, write_xlsx
+from exports.reports import Period
 from models import Answer, Choice, ExportLog, Question, Rectification, Response, Survey, clock
 
 from .conftest import make_branch, make_complaint, make_customer, make_staff

@@ -46,7 +46,7 @@ def test_invitation_page_is_mobile_ready_and_marks_the_invitation_opened(app, cl
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert 'name="csrf_token"' in html and 'name="website"' in html
     assert "客户满意度调查" in html and "提交" in html  # the survey's language: Chinese chrome
-    assert "http://" not in html.replace(f"http://localhost", "") and "cdn" not in html.lower()
+    assert "http://" not in html.replace("http://localhost", "") and "cdn" not in html.lower()
     css = client.get(re.search(r'href="(/s/static/[^"]+\.css)"', html).group(1))
     assert css.status_code == 200 and b".pick" in css.data
     with app.app_context():

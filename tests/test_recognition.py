@@ -1,6 +1,5 @@
 """Service star approval (exactly one Award), the printable certificate, rewards and penalties."""
 import re
-from datetime import timedelta
 
 import pytest
 from peewee import IntegrityError

@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from models import (Answer, Branch, Callback, Complaint, Invitation, Question, Response, RewardPenalty, Setting,
+from models import (Answer, Callback, Complaint, Invitation, Question, Response, RewardPenalty, Setting,
                     Survey, clock)
 from models import reports
 

@@ -231,7 +231,7 @@ def test_query_count_does_not_grow_with_the_data(frozen, login_as, office):
         survey = _populate(0, 1)
         award = Award.select().first()
     urls = ["/admin/", "/admin/?trend=month&period=quarter", f"/admin/?branch={office['branch'].id}"] + SCORING_URLS + [
-        f"/admin/scoring/surveys/{survey.id}/", f"/admin/scoring/quadrants/?quadrant=complainer",
+        f"/admin/scoring/surveys/{survey.id}/", "/admin/scoring/quadrants/?quadrant=complainer",
         f"/admin/scoring/staff/certificate/{award.id}/"]
 
     def counts():
