@@ -9,6 +9,8 @@ from models.org import ROLE_RANK
 
 
 def register(app):
+    import cli_ops; cli_ops.register(app)  # noqa: E702 - upgrade-db, backup, restore
+
     @app.cli.command("init-db")
     def init_db():
         """Create the tables (existing tables and data are kept)."""

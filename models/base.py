@@ -33,6 +33,11 @@ def open_database(url):
     if url.startswith("sqlite"):
         parsed = parse(url)
         path = parsed.pop("database")
+        # BEGIN IMMEDIATE: a transaction takes the write lock when it starts. A deferred
+        # transaction that reads first (form checks, SLA lookups) and writes later fails
+        # at once with "database is locked" when another process committed in between:
+        # SQLite cannot upgrade a stale WAL snapshot, and the busy timeout does not apply.
+        parsed.setdefault("lock_type", "IMMEDIATE")
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, **parsed)
     if url.startswith(("postgres://", "postgresql://")):
         # fail fast when the server is unreachable instead of hanging a worker
