@@ -5,13 +5,14 @@
 Environment: BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes, default
 2 x CPU cores + 1, at most 8), THREADS (per worker, default 2), DATABASE_URL, SECRET_KEY,
 RATELIMIT_STORAGE_URI (redis://host:6379/0 so that all workers, and all app servers,
-count login attempts together). See docs/SCALING.md.
+count login attempts together), PROXY_HOPS (proxies in front, see wsgi.py),
+FORWARDED_ALLOW_IPS. See docs/SCALING.md.
 """
 import multiprocessing
 import os
 import sys
 
-wsgi_app = "app:create_app()"
+wsgi_app = "wsgi:create_wsgi_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
 threads = int(os.environ.get("THREADS", 2))

@@ -240,3 +240,27 @@ def test_login_attempts_are_limited_per_address(app, office):
         assert client.get("/login").status_code == 200  # only POSTs count
     finally:
         limiter.reset()
+
+
+def test_behind_a_proxy_the_login_limit_counts_each_client_not_the_proxy(app, office):
+    from app import limiter
+    from wsgi import create_wsgi_app
+    config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": app.config["DATABASE_URL"],
+              "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "WTF_CSRF_ENABLED": False}
+    limiter.reset()
+    try:
+        proxied = create_wsgi_app(config, proxy_hops=1).test_client()
+
+        def attempt(client_address):
+            return proxied.post("/login", data={"username": "staff", "password": "wrong-9"},
+                                headers={"X-Forwarded-For": client_address}).status_code
+
+        assert [attempt("10.1.0.7") for _ in range(3)] == [200, 200, 429]
+        assert attempt("10.1.0.8") == 200  # another customer-service PC behind the same proxy
+        direct = create_wsgi_app(config, proxy_hops=0).test_client()
+        limiter.reset()
+        statuses = [direct.post("/login", data={"username": "staff", "password": "wrong-9"},
+                                headers={"X-Forwarded-For": f"10.1.0.{n}"}).status_code for n in range(3)]
+        assert statuses == [200, 200, 429]  # without PROXY_HOPS the header is not trusted
+    finally:
+        limiter.reset()
