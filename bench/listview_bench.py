@@ -20,13 +20,17 @@ from models import Answer, Complaint, db
 
 
 class StatementCounter:
-    """Counts SQL statements through peewee's query hooks."""
+    """Counts SQL statements, and the time spent in them, through peewee's query hooks."""
 
     def __init__(self):
         self.count = 0
+        self.seconds = 0.0
+        self.slowest = (0.0, "")
 
     def __call__(self, event):
         self.count += 1
+        self.seconds += event.duration
+        self.slowest = max(self.slowest, (event.duration, event.sql))
 
 
 def logged_in_client(app):
@@ -43,23 +47,24 @@ def measure(client, url, repeats, expect_rows):
     db.obj.query_hooks.append(counter)
     try:
         client.get(url)  # warm-up (template compilation, page cache)
-        times, statements = [], set()
+        times, statements, sql_times = [], set(), []
         for _ in range(repeats):
-            counter.count = 0
+            counter.count, counter.seconds = 0, 0.0
             started = time.perf_counter()
             response = client.get(url)
             times.append(time.perf_counter() - started)
             statements.add(counter.count)
+            sql_times.append(counter.seconds)
             assert response.status_code == 200, (url, response.status_code)
         body = response.get_data(as_text=True)
         rows = body.count('<td class="list-buttons-column"')
         assert rows == expect_rows, f"{url}: {rows} rows shown, expected {expect_rows}"
-        return median(times), percentile(times, 0.95), statements
+        return median(times), percentile(times, 0.95), statements, median(sql_times), counter.slowest
     finally:
         db.obj.query_hooks.remove(counter)
 
 
-def run(url, rows, repeats, label, rng):
+def run(url, rows, repeats, label, rng, verbose=False):
     from app import create_app
     database_url = open_database(url)
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
@@ -73,12 +78,15 @@ def run(url, rows, repeats, label, rng):
         for page_size in (20, 100):
             deep = total // page_size // 2
             for page_label, page in (("page 1", 0), (f"page {deep + 1:,}", deep)):
-                p50, p95, statements = measure(client, f"/admin/{endpoint}/?page={page}&page_size={page_size}",
-                                               repeats, page_size)
+                p50, p95, statements, sql, slowest = measure(
+                    client, f"/admin/{endpoint}/?page={page}&page_size={page_size}", repeats, page_size)
                 results[(endpoint, page_size, page_label.split()[0] + (" 1" if page == 0 else " deep"))] = (
                     p50, p95, statements)
                 print(f"  {label:>9} {endpoint:<9} {total:>9,} rows  {page_size:>3}/page  {page_label:<13} "
-                      f"p50 {ms(p50):>10}  p95 {ms(p95):>10}  SQL statements {sorted(statements)}")
+                      f"p50 {ms(p50):>10}  p95 {ms(p95):>10}  SQL statements {sorted(statements)}, "
+                      f"{ms(sql)} in SQL")
+                if verbose:
+                    print(f"            slowest statement {ms(slowest[0])}: {slowest[1][:160]}")
     return results
 
 
@@ -91,7 +99,7 @@ def main():
     print("baseline (same requests, small database):")
     small = run(None, args.baseline_rows, args.repeats, "baseline", rng)
     print("big database:")
-    big = run(args.database, args.rows, args.repeats, "big", rng)
+    big = run(args.database, args.rows, args.repeats, "big", rng, verbose=True)
     describe_database(args.database or "a temporary SQLite file")
     print("\nratios (big / baseline, p50):")
     constant = True
