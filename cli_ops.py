@@ -11,6 +11,7 @@ PostgreSQL database the commands print the pg_dump / pg_restore commands to use 
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 from playhouse.db_url import parse
@@ -47,6 +48,8 @@ def register(app):
     def backup(file, force):
         """Write a consistent copy of the database to FILE while the app keeps running."""
         source = _sqlite_path_or_guidance(app.config["DATABASE_URL"], "backup", file)
+        if not Path(source).is_file():
+            raise click.ClickException(f"there is no database at {source} to back up")
         if file.exists() and not force:
             raise click.ClickException(f"{file} exists; choose another name or pass --force")
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +107,7 @@ def backup_sqlite(source, destination):
 def check_backup(path):
     """Refuse anything that is not an intact service-desk SQLite database."""
     try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise click.ClickException(f"{path} cannot be opened: {exc}") from None
     try:
@@ -135,7 +138,7 @@ def restore_sqlite(backup_file, target):
         backup_sqlite_raw(target, safety)
     if not db.is_closed():
         db.close()
-    src = sqlite3.connect(f"file:{Path(backup_file).resolve()}?mode=ro", uri=True)
+    src = sqlite3.connect(_read_only_uri(backup_file), uri=True)
     dst = sqlite3.connect(target, timeout=30)
     try:
         src.backup(dst)
@@ -161,6 +164,11 @@ def backup_sqlite_raw(source, destination):
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def _read_only_uri(path):
+    """A SQLite URI that opens `path` read-only (and never creates it)."""
+    return f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+
 
 def _safe_url(url):
     """The URL with its password hidden."""

@@ -188,3 +188,23 @@ def test_postgresql_backup_prints_pg_dump_guidance_without_the_password(tmp_path
     result = runner.invoke(args=["restore", str(tmp_path / "office.dump"), "--yes"])
     assert result.exit_code != 0 and "pg_restore --clean" in result.output
     assert "s3cret-pw" not in result.output
+
+
+def test_backup_of_a_missing_database_file_says_so_and_creates_nothing(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'never created.db'}"})
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "copy #1.db")])
+    assert result.exit_code != 0 and "no database at" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_backup_and_restore_work_with_spaces_and_hashes_in_paths(sqlite_app, tmp_path):
+    app, customer = sqlite_app
+    with app.app_context():
+        make_complaint(customer)
+    target = tmp_path / "备份 #1 ?.db"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    result = runner.invoke(args=["restore", str(target), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert complaint_count(tmp_path / "office.db") == 1
