@@ -32,6 +32,10 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # each worker opens its own database connections; nothing is shared before the fork
 preload_app = False
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl),
+# which several servers on one machine would fight over; set CONTROL_SOCKET to use one
+control_socket = os.environ.get("CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def on_starting(server):
