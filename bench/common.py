@@ -286,8 +286,13 @@ def ensure_answers(count, rng):
 
 
 def analyze():
-    """Refresh the planner's statistics after a bulk load, as an operator would."""
-    db.execute_sql("ANALYZE")
+    """Refresh the planner's statistics after a bulk load, as an operator (or, later,
+    autovacuum) would; on PostgreSQL VACUUM also lets COUNT(*) use index-only scans."""
+    if is_sqlite():
+        db.execute_sql("ANALYZE")
+    else:
+        from models import ALL_MODELS
+        db.execute_sql("VACUUM ANALYZE " + ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS))
 
 
 def describe_database(url):

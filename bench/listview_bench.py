@@ -93,11 +93,14 @@ def run(url, rows, repeats, label, rng, verbose=False):
 def main():
     args = arguments(__doc__, rows=(100_000, "complaints and answers in the big database (1000000 for the full run)"),
                      baseline_rows=(1_000, "rows in the baseline database"),
+                     baseline_database=("", "database for the baseline (default: a new temporary SQLite file; "
+                                            "give an empty PostgreSQL database when --database is PostgreSQL)"),
                      repeats=(15, "requests per measurement")).parse_args()
     rng = random.Random(args.seed)
-    run(None, args.baseline_rows, 2, "warm-up", random.Random(args.seed))  # imports, templates, caches
+    baseline_url = args.baseline_database or None
+    run(baseline_url, args.baseline_rows, 2, "warm-up", random.Random(args.seed))  # imports, templates, caches
     print("baseline (same requests, small database):")
-    small = run(None, args.baseline_rows, args.repeats, "baseline", rng)
+    small = run(baseline_url, args.baseline_rows, args.repeats, "baseline", rng)
     print("big database:")
     big = run(args.database, args.rows, args.repeats, "big", rng, verbose=True)
     describe_database(args.database or "a temporary SQLite file")

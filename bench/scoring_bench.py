@@ -10,6 +10,9 @@ not SUM over booleans): mean per dimension, NPS per branch, CSAT per branch over
 (median and worst printed) and must stay under --budget seconds. The baseline is a plain
 COUNT(*) over all answers, timed in the same run. EXPLAIN (QUERY PLAN) is printed for each;
 on SQLite a full table scan of `answer` (no index) is reported as a failure.
+
+--index-effect also times the queries with the scoring index of migration 1 dropped and
+then restores it, so the index's effect is measured in the same run.
 """
 import random
 import time
@@ -20,6 +23,9 @@ from peewee import Case, fn
 from common import arguments, describe_database, ensure_answers, median, ms, open_database
 from models import Answer, Question, Response, db
 from models.base import is_sqlite
+from models.migrations import Schema, index_name
+
+SCORING_INDEX = ("answer", ["response_id", "question_id", "value"])  # migration 1
 
 
 def mean_per_dimension():
@@ -98,7 +104,9 @@ def timed_runs(function, repeats):
 
 def main():
     args = arguments(__doc__, rows=(200_000, "survey answers (1000000 for the full run)"),
-                     repeats=(5, "runs per query"), budget=(1.0, "seconds allowed per query")).parse_args()
+                     repeats=(5, "runs per query"), budget=(1.0, "seconds allowed per query"))
+    args.add_argument("--index-effect", action="store_true", help="also time the queries without migration 1's index")
+    args = args.parse_args()
     url = open_database(args.database)
     ensure_answers(args.rows, random.Random(args.seed))
     describe_database(url)
@@ -122,8 +130,25 @@ def main():
         for line in scans:
             print(f"    ^ full scan of answer without an index: {line}")
         print()
+    if args.index_effect:
+        index_effect(args.repeats)
     if failures:
         raise SystemExit(f"over budget or scanning: {', '.join(failures)}")
+
+
+def index_effect(repeats):
+    table, columns = SCORING_INDEX
+    name = index_name(table, columns)
+    with_index = {label: median(timed_runs(function, repeats)[0]) for label, function in QUERIES}
+    db.execute_sql(f'DROP INDEX "{name}"')
+    try:
+        without = {label: median(timed_runs(function, repeats)[0]) for label, function in QUERIES}
+    finally:
+        Schema(db.obj).add_index(table, columns)
+    print(f"effect of index {name} (median without -> with):")
+    for label, _ in QUERIES:
+        print(f"  {label:<34} {ms(without[label]):>10} -> {ms(with_index[label]):>10}  "
+              f"{without[label] / with_index[label]:.1f}x")
 
 
 if __name__ == "__main__":
