@@ -5,8 +5,10 @@ at PostgreSQL or at a kept file), and prints medians and ratios against a baseli
 is measured in the same run, on the same machine.
 """
 import argparse
+import atexit
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +45,7 @@ def open_database(url):
     """Bind the models to `url` (a temporary SQLite file when None), create the schema."""
     if not url:
         folder = tempfile.mkdtemp(prefix="servicedesk-bench-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)  # 1M rows take hundreds of MB
         url = f"sqlite:///{folder}/bench.db"
     bind_database(url)
     db.connect(reuse_if_open=True)
