@@ -3,6 +3,8 @@
     flask --app app upgrade-db [--status]   # bring an existing database up to the models
     flask --app app backup FILE             # consistent copy of the SQLite database, taken live
     flask --app app restore FILE [--yes]    # replace the database with a backup (keeps a safety copy)
+    flask --app app copy-data TARGET_URL    # copy everything into another, empty database
+                                            # (moving an office from SQLite to PostgreSQL)
 
 SQLite backups use SQLite's online backup API: the copy is one consistent snapshot, and
 with WAL the office keeps working (writers are not blocked) while it is taken. For a
@@ -16,9 +18,11 @@ from urllib.parse import quote
 import click
 from playhouse.db_url import parse
 
-from models import clock, db
-from models.base import is_sqlite
-from models.migrations import MIGRATIONS, applied_versions, upgrade
+from peewee import AutoField, PostgresqlDatabase
+
+from models import ALL_MODELS, clock, db
+from models.base import is_sqlite, open_database
+from models.migrations import MIGRATIONS, SchemaVersion, applied_versions, upgrade
 
 # A file must have these tables to be accepted as a service-desk backup.
 REQUIRED_TABLES = {"branch", "customer", "complaint", "user"}
@@ -73,6 +77,70 @@ def register(app):
         if safety:
             message += f" The data it replaced is kept in {safety}."
         click.echo(message)
+
+
+    @app.cli.command("copy-data")
+    @click.argument("target_url")
+    def copy_data_command(target_url):
+        """Copy every row of this database into the empty database at TARGET_URL."""
+        if target_url.rstrip("/") == app.config["DATABASE_URL"].rstrip("/"):
+            raise click.ClickException("the target is the database itself")
+        db.connect(reuse_if_open=True)
+        upgrade()  # the source at the current schema, like the target will be
+        counts = copy_data(db.obj, open_database(target_url), echo=click.echo)
+        click.echo(f"Copied {sum(counts.values()):,} rows in {len(counts)} tables to {_safe_url(target_url)}. "
+                   f"Point DATABASE_URL at it and start the app servers.")
+
+
+# ----------------------------------------------------------------------------- copying
+
+COPY_CHUNK = 1000
+
+
+def copy_data(source, target, echo=None):
+    """Copy all rows of ALL_MODELS (and the schema versions) from `source` to the empty
+    `target`, in one target transaction: a failure leaves the target empty. Returns
+    {table: rows}. Ids are kept, so every reference stays valid."""
+    echo = echo or (lambda message: None)
+    models = ALL_MODELS + [SchemaVersion]
+    target.connect(reuse_if_open=True)
+    with target.bind_ctx(models):
+        target.create_tables(models, safe=True)
+        busy = [m._meta.table_name for m in models if m.select().limit(1).exists()]
+    if busy:
+        raise click.ClickException(f"the target database is not empty ({', '.join(busy)}): "
+                                   "copy only into a new, empty database")
+    counts = {}
+    with target.atomic():
+        for model in models:
+            fields = model._meta.sorted_fields
+            key = model._meta.primary_key
+            copied, last = 0, None
+            while True:
+                query = model.select(*fields).order_by(key).limit(COPY_CHUNK)
+                if last is not None:
+                    query = query.where(key > last)
+                rows = list(query.bind(source).tuples())
+                if not rows:
+                    break
+                model.insert_many(rows, fields=fields).bind(target).execute()
+                copied += len(rows)
+                last = rows[-1][fields.index(key)]
+            counts[model._meta.table_name] = copied
+            if isinstance(target, PostgresqlDatabase) and isinstance(key, AutoField):
+                table = model._meta.table_name
+                target.execute_sql(  # the next new row gets the id after the copied ones
+                    f'SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX("{key.column_name}"), 1), '
+                    f'MAX("{key.column_name}") IS NOT NULL) FROM "{table}"', (f'"{table}"', key.column_name))
+            echo(f"  {model._meta.table_name}: {copied:,}")
+    with target.bind_ctx(models):
+        for model in models:
+            stored = model.select().count()
+            if stored != counts[model._meta.table_name]:
+                raise click.ClickException(f"{model._meta.table_name}: {stored} rows in the target, "
+                                           f"{counts[model._meta.table_name]} copied")
+    target.close()
+    return counts
 
 
 # ----------------------------------------------------------------------------- SQLite
