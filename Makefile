@@ -1,12 +1,13 @@
-# Two commands do everything: `make run` and `make test`.
+# Two commands do everything: `make run` and `make test`. `make serve` is for production.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+BIND   ?= 127.0.0.1:8000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test install translations serve clean
+.PHONY: run test test-sqlite test-postgres install translations serve upgrade-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +27,40 @@ install: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	$(BIN)/python -m translations.catalog
 
-run: install
-	$(FLASK) init-db
+# Create the tables of a new database, or bring an existing one up to the current schema.
+upgrade-db: install
+	$(FLASK) upgrade-db
+
+run: upgrade-db
 	$(FLASK) seed-demo --if-empty
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev translations
+# Production: gunicorn with several workers (settings and environment in gunicorn.conf.py;
+# growing beyond one machine: docs/SCALING.md).
+serve: upgrade-db
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(BIND)
+
+# The whole suite on SQLite; then again on PostgreSQL when TEST_DATABASE_URL is set
+# (postgresql://user:password@127.0.0.1:5432/dbname; the tests empty that database).
+test: test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(MAKE) --no-print-directory test-postgres; \
+	else \
+	  echo; \
+	  echo "*** TEST_DATABASE_URL is not set: the suite ran on SQLite ONLY; PostgreSQL was NOT tested."; \
+	  echo "*** To test PostgreSQL too: TEST_DATABASE_URL=postgresql://user:pw@127.0.0.1:5432/db make test"; \
+	  echo "*** (.ci/run installs and starts a PostgreSQL server and does this.)"; \
+	fi
+
+test-sqlite: $(VENV)/.installed-dev translations
+	@echo "== test suite on SQLite"
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev translations
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  echo "TEST_DATABASE_URL is not set (postgresql://user:pw@127.0.0.1:5432/db)"; exit 2; fi
+	@echo "== test suite on PostgreSQL: $$(echo "$$TEST_DATABASE_URL" | sed -E 's#//([^:/@]+):[^@]*@#//\1:***@#')"
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

@@ -62,15 +62,29 @@ def _sqlite_url_in(root, url):
 
 
 def _secret_key(instance_path):
-    """A random key kept in instance/secret_key so sessions survive restarts."""
+    """A random key kept in instance/secret_key so sessions survive restarts.
+
+    Several workers may start at once: the key is written to a private temporary file
+    and linked into place (atomic, fails if the name exists), so every worker ends up
+    reading the same complete key, never an empty or half-written file."""
     key_file = Path(instance_path) / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass  # another worker won the race: use its key
+        finally:
+            temporary.unlink()
+    key = key_file.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
     return key
 
 

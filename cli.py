@@ -9,10 +9,12 @@ from models.org import ROLE_RANK
 
 
 def register(app):
-    import cli_sla
-    cli_sla.register(app)
     import cli_export
-    cli_export.register(app)
+    import cli_ops
+    import cli_sla
+    cli_sla.register(app)  # sla-check
+    cli_export.register(app)  # export
+    cli_ops.register(app)  # upgrade-db, backup, restore, copy-data
 
     @app.cli.command("init-db")
     def init_db():

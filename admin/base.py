@@ -47,6 +47,12 @@ def attach_related(rows, fk_fields):
             value = row.__data__.get(fk.name)
             if value is not None:
                 row.__rel__[fk.name] = related.get(value)
+        # a label that names its own related row (Response: "<survey title> #id") would
+        # otherwise cost one query per row: the model lists those keys in `label_joins`
+        label_joins = getattr(fk.rel_model, "label_joins", ())
+        if related and label_joins:
+            target_fields = fk.rel_model._meta.fields
+            attach_related(list(related.values()), [target_fields[name] for name in label_joins])
 
 
 class DomainModelView(RoleRequired, ModelView):

@@ -1,7 +1,7 @@
 """Login, logout and the language switch."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -21,12 +21,11 @@ def _load_user(user_id):
 
 @bp.record_once
 def _setup(state):
-    from app import LANGUAGES, limiter, login_manager
+    from app import LANGUAGES, login_manager
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     state.app.config.setdefault("LANGUAGES", LANGUAGES)
-    limiter.limit(lambda: state.app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(login)
 
 
 def safe_next(target):
@@ -73,3 +72,17 @@ def set_language(code):
     if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.record_once
+def _limit_login(state):
+    """Serve /login through Flask-Limiter's wrapper, which is where a decorated limit is
+    checked (decorating without routing the wrapper leaves the login unlimited). Defined
+    after the route so the endpoint exists when this runs."""
+    from app import limiter
+    state.app.view_functions["auth.login"] = limiter.limit(_login_rate_limit, methods=["POST"])(login)
+
+
+def _login_rate_limit():
+    # one module-level callable: the limit is registered once, not once more per app
+    return current_app.config["LOGIN_RATE_LIMIT"]

@@ -1,5 +1,9 @@
-"""Database handle shared by every model, bound to a real database in create_app()."""
-from peewee import DatabaseProxy, Model, SqliteDatabase
+"""Database handle shared by every model, bound to a real database in create_app().
+
+SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
+``sqlite:///path/to/file.db`` or ``postgresql://user:password@host:5432/name``.
+"""
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect, parse
 
 db = DatabaseProxy()
@@ -22,12 +26,25 @@ class BaseModel(Model):
 
 
 def open_database(url):
-    """Return a peewee Database for a playhouse.db_url URL (sqlite:/// or postgresql://)."""
+    """Return a peewee Database for a playhouse.db_url URL (sqlite:/// or postgresql://).
+
+    Peewee runs in autocommit mode outside db.atomic(), so a failed statement on
+    PostgreSQL does not leave the connection in an aborted transaction."""
     if url.startswith("sqlite"):
         parsed = parse(url)
         path = parsed.pop("database")
+        # BEGIN IMMEDIATE: a transaction takes the write lock when it starts. A deferred
+        # transaction that reads first (form checks, SLA lookups) and writes later fails
+        # at once with "database is locked" when another process committed in between:
+        # SQLite cannot upgrade a stale WAL snapshot, and the busy timeout does not apply.
+        parsed.setdefault("lock_type", "IMMEDIATE")
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, **parsed)
-    return connect(url, autorollback=True)
+    if url.startswith(("postgres://", "postgresql://")):
+        # fail fast when the server is unreachable instead of hanging a worker
+        parsed = parse(url)
+        parsed.setdefault("connect_timeout", 10)
+        return PostgresqlDatabase(parsed.pop("database"), **parsed)
+    return connect(url)
 
 
 def bind_database(url):
@@ -38,3 +55,7 @@ def bind_database(url):
 
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
+
+
+def is_postgres():
+    return isinstance(db.obj, PostgresqlDatabase)

@@ -139,6 +139,8 @@ class Invitation(BaseModel):
 class Response(BaseModel):
     """One submitted questionnaire. Read-only once stored."""
 
+    label_joins = ("survey",)  # __str__ shows the survey title: admin lists load it with the row
+
     survey = ForeignKeyField(Survey, backref="responses", on_delete="CASCADE", verbose_name=_l("Survey"))
     invitation = ForeignKeyField(Invitation, null=True, unique=True, backref="responses", on_delete="SET NULL",
                                  verbose_name=_l("Invitation"))
@@ -173,7 +175,10 @@ class Answer(BaseModel):
     text = TextField(default="", verbose_name=_l("Text"))
 
     class Meta:
-        indexes = ((("question", "value"), False),)
+        indexes = (
+            (("question", "value"), False),
+            (("response", "question", "value"), False),  # scoring by branch/staff/period (migration 1)
+        )
 
     def __str__(self):
         return f"{self.question_id}: {self.value if self.value is not None else self.text[:30]}"

@@ -1,4 +1,10 @@
-"""Fixtures: an app on a fresh SQLite file per test, clients logged in per role, factories."""
+"""Fixtures: an app on a fresh SQLite file per test, clients logged in per role, factories.
+
+With TEST_DATABASE_URL=postgresql://... set, the `app` fixture runs on that PostgreSQL
+database instead: the schema is rebuilt once per session and every table is emptied
+(TRUNCATE ... RESTART IDENTITY CASCADE) before each test, so each test still starts clean.
+"""
+import os
 import re
 
 import pytest
@@ -10,18 +16,44 @@ from models import clock
 PASSWORD = "correct-horse-9"
 
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+_postgres_schema_ready = []
+
+
+def _postgres_tables():
+    return [name for (name,) in db.execute_sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()]
+
+
+def _reset_postgres():
+    """First test of the session: drop whatever an earlier run left and create the current
+    schema. Every test: empty all tables and restart their id sequences."""
+    if not _postgres_schema_ready:
+        tables = _postgres_tables()
+        if tables:
+            db.execute_sql("DROP TABLE IF EXISTS {} CASCADE".format(", ".join(f'"{t}"' for t in tables)))
+        create_tables()
+        _postgres_schema_ready.append(True)
+    tables = _postgres_tables()
+    if tables:
+        db.execute_sql("TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables)))
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}",
         "RATELIMIT_ENABLED": False,
         # still argon2id, with cheap parameters so the suite does not spend its time hashing
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
     with app.app_context():
-        create_tables()
+        if TEST_DATABASE_URL:
+            _reset_postgres()
+        else:
+            create_tables()
     yield app
     clock.freeze(None)
     if not db.is_closed():

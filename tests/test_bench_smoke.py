@@ -1,0 +1,23 @@
+"""The benchmarks still run against the current models (tiny sizes; the figures come from
+the full runs, see docs/SCALING.md)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.mark.parametrize("script, args, expect", [
+    ("seed_bench.py", ["--rows", "3000", "--sample", "60"], "insert_many is"),
+    ("listview_bench.py", ["--rows", "300", "--baseline-rows", "200", "--repeats", "2"], "constant"),
+    ("scoring_bench.py", ["--rows", "3000", "--repeats", "2", "--index-effect"], "effect of index"),
+])
+def test_benchmark_runs(tmp_path, script, args, expect):
+    result = subprocess.run([sys.executable, str(BENCH / script), *args,
+                             "--database", f"sqlite:///{tmp_path / 'bench.db'}"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert expect in result.stdout
+    assert "NOT CONSTANT" not in result.stdout and "FAIL" not in result.stdout

@@ -1,0 +1,136 @@
+"""Schema versions: `flask upgrade-db` brings an existing database up to the models.
+
+Runs on the test database (SQLite file, or PostgreSQL with TEST_DATABASE_URL). Tests that
+change a table's shape work on a probe table of their own and drop it afterwards, so the
+shared PostgreSQL schema stays as the models define it.
+"""
+import pytest
+from peewee import CharField, IntegerField
+
+from models import Answer, Branch, db
+from models import migrations
+from models.base import BaseModel
+from models.migrations import MIGRATIONS, Schema, SchemaVersion, applied_versions, index_name, upgrade
+
+
+class MigrationProbe(BaseModel):
+    """A table as an older release created it: no `note` column yet."""
+
+    code = CharField(max_length=20)
+    size = IntegerField(default=0)
+
+
+@pytest.fixture
+def probe(app):
+    with app.app_context():
+        MigrationProbe.drop_table(safe=True)
+        MigrationProbe.create_table()
+        MigrationProbe.insert_many([{"code": "甘宁-001", "size": 3}, {"code": "江苏-002", "size": 5}]).execute()
+        yield MigrationProbe
+        db.close()
+        MigrationProbe.drop_table(safe=True)
+
+
+@pytest.fixture
+def only_migrations(monkeypatch):
+    """Replace the registry with the migrations a test defines."""
+    registry = []
+    monkeypatch.setattr(migrations, "MIGRATIONS", registry)
+    return registry
+
+
+def columns(table):
+    return {c.name: c for c in db.get_columns(table)}
+
+
+def indexes(table):
+    return {i.name for i in db.get_indexes(table)}
+
+
+def test_real_migrations_are_numbered_in_order_without_gaps():
+    versions = [v for v, _, _ in MIGRATIONS]
+    assert versions == list(range(1, len(versions) + 1))
+    assert all(name for _, name, _ in MIGRATIONS)
+
+
+def test_upgrade_of_an_up_to_date_database_only_records_the_versions(app):
+    with app.app_context():
+        assert applied_versions() == set()
+        applied = upgrade()
+        assert [v for v, _ in applied] == [v for v, _, _ in MIGRATIONS]
+        assert applied_versions() == {v for v, _, _ in MIGRATIONS}
+        assert upgrade() == []  # nothing pending: a second run changes nothing
+        assert SchemaVersion.select().count() == len(MIGRATIONS)
+
+
+def test_upgrade_adds_the_scoring_index_to_a_database_created_before_it(app):
+    name = index_name("answer", ["response_id", "question_id", "value"])
+    with app.app_context():
+        db.execute_sql(f'DROP INDEX "{name}"')  # the answer table as release 0 created it
+        assert name not in indexes("answer")
+        upgrade()
+        assert name in indexes("answer")
+        assert 1 in applied_versions()
+
+
+def test_a_migration_adds_a_column_with_its_default_and_keeps_the_rows(app, probe, only_migrations):
+    @migrations.migration(1, "probe: note column and code index")
+    def add_note(schema):
+        schema.add_column("migration_probe", "note", CharField(max_length=50, default="待补充"))
+        schema.add_index("migration_probe", ["code"], unique=True)
+
+    with app.app_context():
+        applied = upgrade()
+        assert applied == [(1, "probe: note column and code index")]
+        assert "note" in columns("migration_probe")
+        assert "migration_probe_code" in indexes("migration_probe")
+        rows = db.execute_sql("SELECT code, size, note FROM migration_probe ORDER BY code").fetchall()
+        assert [tuple(r) for r in rows] == [("江苏-002", 5, "待补充"), ("甘宁-001", 3, "待补充")]
+        assert upgrade() == []
+
+
+def test_a_failing_migration_is_rolled_back_and_not_recorded(app, probe, only_migrations):
+    @migrations.migration(1, "probe: add a column then fail")
+    def broken(schema):
+        schema.add_column("migration_probe", "note", CharField(max_length=50, null=True))
+        raise RuntimeError("the data does not fit the new rule")
+
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            upgrade()
+        assert "note" not in columns("migration_probe")
+        assert applied_versions() == set()
+        assert MigrationProbe.select().count() == 2
+
+
+def test_schema_changes_skip_missing_tables_and_existing_parts(app):
+    with app.app_context():
+        schema = Schema(db.obj)
+        assert schema.add_column("no_such_table", "note", CharField(null=True)) is False
+        assert schema.add_index("branch", ["name"], unique=True) is False  # Branch.name is unique already
+        assert schema.add_column("branch", "name", CharField(null=True)) is False
+
+
+def test_migrations_must_be_registered_in_order(only_migrations):
+    migrations.migration(2, "two")(lambda schema: None)
+    with pytest.raises(ValueError):
+        migrations.migration(2, "two again")(lambda schema: None)
+    with pytest.raises(ValueError):
+        migrations.migration(1, "older")(lambda schema: None)
+
+
+def test_upgrade_db_command_reports_status_and_applies(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["upgrade-db", "--status"])
+    assert result.exit_code == 0, result.output
+    assert "PENDING" in result.output and f"{len(MIGRATIONS)} pending" in result.output
+    result = runner.invoke(args=["upgrade-db"])
+    assert result.exit_code == 0, result.output
+    assert f"schema version {len(MIGRATIONS)}" in result.output
+    result = runner.invoke(args=["upgrade-db", "--status"])
+    assert "PENDING" not in result.output and "0 pending" in result.output
+    with app.app_context():
+        # the data the office already had is untouched
+        Branch.create(name="新疆分公司", region="新疆")
+        assert runner.invoke(args=["upgrade-db"]).exit_code == 0
+        assert Branch.select().count() == 1 and Answer.select().count() == 0
