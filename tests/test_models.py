@@ -8,8 +8,11 @@ from models.complaints import format_number
 from .conftest import make_branch, make_complaint, make_customer, make_staff
 
 
-def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(app):
-    with app.app_context():
+def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path):
+    """The embedded default, whatever database the rest of this run uses."""
+    from app import create_app
+    sqlite_app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    with sqlite_app.app_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
