@@ -224,6 +224,7 @@ def _surveys(rng, customers, staff, branches, moment):
                 Answer.create(response=response, question=question, value=max(1, min(5, base + rng.choice([-1, 0, 0, 1]))))
             Answer.create(response=response, question=csat_text, text=rng.choice(comments))
             responses += 1
+    responses += _star_votes_and_servqual(rng, customers, staff, moment)
     for customer in rng.sample(customers, 80):
         submitted = moment - timedelta(days=rng.randrange(1, 60))
         response = Response.create(survey=nps, customer=customer, branch=customer.branch, submitted_at=submitted)
@@ -232,3 +233,37 @@ def _surveys(rng, customers, staff, branches, moment):
         Answer.create(response=response, question=channel, choice=rng.choice(choices))
         responses += 1
     return responses
+
+
+def _star_votes_and_servqual(rng, customers, staff, moment):
+    """Service-star votes of this month (a few favourites lead) and SERVQUAL answers
+    (expectations higher than perceptions, most of all for responsiveness)."""
+    from models.survey_templates import create_from_template
+    count = 0
+    star = create_from_template("star", "zh_CN")
+    pick, rate, why = list(star.questions.order_by(Question.position))
+    favourites = rng.sample(staff, 5)
+    month_start = moment.replace(day=1, hour=8, minute=0, second=0)
+    for customer in rng.sample(customers, 60):
+        local = [s for s in staff if s.branch_id == customer.branch_id]
+        chosen = rng.choice([f for f in favourites if f.branch_id == customer.branch_id] or local) \
+            if rng.random() < 0.6 else rng.choice(local)
+        submitted = month_start + (moment - month_start) * rng.random()
+        response = Response.create(survey=star, customer=customer, branch=customer.branch, staff=chosen,
+                                   submitted_at=submitted)
+        Answer.create(response=response, question=pick, staff=chosen)
+        Answer.create(response=response, question=rate, value=rng.choice([4, 5, 5]))
+        Answer.create(response=response, question=why, text=rng.choice(["耐心细致，随叫随到", "专业可靠", "态度热情", ""]))
+        count += 1
+    servqual = create_from_template("servqual", "zh_CN")
+    items = [q for q in servqual.questions.order_by(Question.position) if q.kind == "servqual"]
+    shortfall = {"tangibles": 0.3, "reliability": 1.0, "responsiveness": 1.8, "assurance": 0.6, "empathy": 1.2}
+    for customer in rng.sample(customers, 40):
+        response = Response.create(survey=servqual, customer=customer, branch=customer.branch,
+                                   submitted_at=moment - timedelta(days=rng.randrange(1, 40)))
+        for item in items:
+            expected = rng.choice([5, 6, 6, 7, 7])
+            perceived = max(1, min(7, round(expected - shortfall[item.dimension] + rng.uniform(-1, 1))))
+            Answer.create(response=response, question=item, expectation=expected, value=perceived)
+        count += 1
+    return count

@@ -41,7 +41,10 @@ def test_seed_demo_fills_every_stage_and_prints_logins(app):
         assert stages == {"received", "acknowledged", "resolved", "rectified", "called_back", "closed"}
         from models.clock import now
         assert Complaint.select().where(Complaint.stage != "closed", Complaint.due_at < now()).count() > 0
-        assert {s.kind for s in Survey.select()} >= {"csat", "nps"}
+        assert {s.kind for s in Survey.select()} >= {"csat", "nps", "star", "servqual"}
+        from models import Answer
+        assert Answer.select().where(Answer.staff.is_null(False)).count() >= 50       # service-star votes
+        assert Answer.select().where(Answer.expectation.is_null(False)).count() > 0  # SERVQUAL pairs
         assert Response.select().count() > 100
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "not added" in again.output and "manager-demo-2026" in again.output
