@@ -19,7 +19,9 @@ def register(app):
     @app.cli.command("init-db")
     def init_db():
         """Create the tables (existing tables and data are kept)."""
+        from models.settings import ensure_default_settings
         create_tables()
+        ensure_default_settings()
         click.echo(f"Database ready: {app.config['DATABASE_URL']}")
 
     @app.cli.command("create-user")

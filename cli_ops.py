@@ -42,6 +42,8 @@ def register(app):
                        f"{sum(v not in done for v, _, _ in MIGRATIONS)} pending")
             return
         applied = upgrade(echo=click.echo)
+        from models.settings import ensure_default_settings
+        ensure_default_settings()
         done = applied_versions()
         click.echo(f"Database {_safe_url(app.config['DATABASE_URL'])} is at schema version "
                    f"{max(done) if done else 0} ({len(applied)} migration(s) applied now).")

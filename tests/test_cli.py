@@ -50,3 +50,17 @@ def test_seed_demo_fills_every_stage_and_prints_logins(app):
     assert again.exit_code == 0 and "not added" in again.output and "manager-demo-2026" in again.output
     with app.app_context():
         assert Complaint.select().count() == 300
+
+
+def test_init_db_and_upgrade_db_offer_every_setting_with_its_default(app):
+    from models import Setting
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    with app.app_context():
+        assert Setting.get_value("survey.followup_rating_max") == 2
+        assert Setting.get_value("ranking_weights")["sla"] == 0.4
+        Setting.set_value("survey.followup_score_max", 5)
+    assert runner.invoke(args=["upgrade-db"]).exit_code == 0
+    with app.app_context():
+        assert Setting.get_value("survey.followup_score_max") == 5  # an office's own value is kept
+        assert Setting.select().count() == 3
