@@ -143,3 +143,23 @@ def login_as(app, office):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return _login
+
+
+@pytest.fixture
+def live_url(app):
+    """The app served on a free loopback port for a real browser."""
+    from .browser import LiveServer
+    with LiveServer(app) as server:
+        yield server.url
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright (fails in CI if missing, skips elsewhere)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch_chromium
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

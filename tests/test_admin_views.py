@@ -2,11 +2,12 @@
 import re
 
 import pytest
+from playhouse.test_utils import count_queries
 
 from admin import MODEL_VIEWS
 from app import create_app
 from demo_data import DEMO_LOGINS, seed
-from models import (Award, Branch, Complaint, Customer, History, Setting, Staff, User, create_tables, db)
+from models import Award, Branch, Complaint, Customer, History, Setting, Staff, User, create_tables
 
 from .conftest import Client
 
@@ -74,19 +75,9 @@ def test_list_page_query_count_does_not_grow_with_rows(demo_app, clients):
     client = clients["staff"]
     counts = []
     for page_size in (5, 50):
-        executed = []
-        original = db.obj.execute_sql
-
-        def counting(sql, params=None, *args, **kwargs):
-            executed.append(sql)
-            return original(sql, params, *args, **kwargs)
-
-        db.obj.execute_sql = counting
-        try:
+        with count_queries() as counter:
             assert client.get(f"/admin/complaint/?page_size={page_size}").status_code == 200
-        finally:
-            db.obj.execute_sql = original
-        counts.append(len(executed))
+        counts.append(counter.count)
     assert counts[0] == counts[1], counts
 
 

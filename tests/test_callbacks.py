@@ -1,10 +1,9 @@
 """Callbacks 回访: the schedule (monthly in the first year after the first deal, quarterly after),
 the callbacks-due page with a constant number of queries, and recording a scheduled callback."""
-import logging
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
+from playhouse.test_utils import count_queries
 
 from models import Callback, History, clock
 from models.complaints import add_months, callback_schedule, callbacks_due, next_callback_due
@@ -43,22 +42,6 @@ def test_next_callback_due():
     assert next_callback_due(deal, date(2027, 1, 10)) == date(2027, 4, 10)
     assert next_callback_due(deal, date(2027, 4, 12)) == date(2027, 7, 10)
     assert next_callback_due(None) is None
-
-
-@contextmanager
-def counting_queries():
-    seen = []
-    handler = logging.Handler()
-    handler.emit = seen.append
-    logger = logging.getLogger("peewee")
-    old = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
 
 
 @pytest.fixture
@@ -100,14 +83,14 @@ def test_callbacks_due_lists_who_needs_a_call(customers):
 
 
 def test_callbacks_due_uses_a_constant_number_of_queries(app, office, customers):
-    with counting_queries() as few:
+    with count_queries() as few:
         callbacks_due(TODAY.date())
     for i in range(15):
         make_customer(office["branch"], name=f"客户{i}", first_deal_date=date(2026, 1, 1 + i),
                       account_manager=office["other"])
-    with counting_queries() as many:
+    with count_queries() as many:
         assert len(callbacks_due(TODAY.date())) == 17
-    assert len(many) == len(few) == 2
+    assert many.count == few.count == 2
 
 
 def test_recording_a_scheduled_callback(office, customers):

@@ -269,31 +269,21 @@ def test_only_managers_delete_and_history_stays(app, en, office, three):
 
 
 def test_list_query_count_does_not_grow_with_rows(app, en, office):
-    import logging
+    from playhouse.test_utils import count_queries
     customer = make_customer(office["branch"])
     staff = en("staff")
 
-    def count_queries():
-        seen = []
-        handler = logging.Handler()
-        handler.emit = lambda record: seen.append(record)
-        logger = logging.getLogger("peewee")
-        logger.addHandler(handler)
-        old_level = logger.level
-        logger.setLevel(logging.DEBUG)
-        try:
+    def queries_for_list():
+        with count_queries() as counter:
             assert staff.get("/admin/complaint/").status_code == 200
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(old_level)
-        return len(seen)
+        return counter.count
 
     for _ in range(2):
         make_complaint(customer, responsible_staff=office["staff"], assignee=office["other"])
-    few = count_queries()
+    few = queries_for_list()
     for _ in range(8):
         make_complaint(customer, responsible_staff=office["staff"], assignee=office["other"])
-    assert count_queries() == few
+    assert queries_for_list() == few
     assert Staff.select().count() == 2
 
 

@@ -1,47 +1,24 @@
 """One complaint from receipt to closure in a real browser (headless Chromium): the stage forms
 on the complaint page post what the workflow needs, and a refused step keeps what was typed."""
-import os
-import shutil
-import threading
 from datetime import datetime
 
 import pytest
-from werkzeug.serving import make_server
 
 from models import Callback, Complaint, History, Rectification, clock
 
+from .browser import log_in
 from .conftest import PASSWORD, make_complaint, make_customer
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs chromium (installed by .ci/run)")
-
 
 @pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def page(live_url):
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context()
-        context.add_cookies([{"name": "lang", "value": "en", "url": live_url}])
-        tab = context.new_page()
-        tab.set_default_timeout(15000)
-        tab.goto(live_url + "/login")
-        tab.fill("input[name=username]", "staff")
-        tab.fill("input[name=password]", PASSWORD)
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/admin/")
-        yield tab
-        browser.close()
+def page(live_url, browser):
+    context = browser.new_context()
+    context.add_cookies([{"name": "lang", "value": "en", "url": live_url}])
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
+    log_in(tab, live_url, "staff", PASSWORD)
+    yield tab
+    context.close()
 
 
 def test_staff_takes_a_complaint_from_receipt_to_closure(app, office, live_url, page):

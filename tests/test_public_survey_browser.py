@@ -4,53 +4,21 @@ as a response with its follow-up complaint.
 
 Runs Debian's Chromium (/usr/bin/chromium) through Playwright against a real server on a
 free port. Never skipped in CI (CI=true); elsewhere it skips only when Chromium is missing."""
-import os
-import threading
-
-import pytest
-from werkzeug.serving import make_server
-
 from models import Complaint, Question, Response, Survey
 from models.answers import ANONYMOUS_CUSTOMER_NAME
 
+from .browser import log_in
 from .conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
-
-if not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 def _log_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("input[name='username']", username)
-    page.fill("input[name='password']", PASSWORD)
-    with page.expect_navigation():
-        page.locator("button[type='submit'], input[type='submit']").first.click()
+    log_in(page, base, username, PASSWORD)
 
 
-def test_template_qr_phone_answer_and_followup(app, office, live_server, browser, tmp_path):
+def test_template_qr_phone_answer_and_followup(app, office, live_url, browser, tmp_path):
+    live_server = live_url
     # the manager: CSAT from the template, an open link, its printable QR code
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     admin = desk.new_page()
