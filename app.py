@@ -36,6 +36,9 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///instance/service.db")
     SECRET_KEY = os.environ.get("SECRET_KEY")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    # the address customers reach the survey pages at (QR codes and invitation links), e.g.
+    # https://survey.example.cn; empty: the address the admin is using
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     # Shared storage (e.g. redis://localhost:6379) when several processes serve the app.
