@@ -344,12 +344,13 @@ def dashboard_links(summary, branch=None):
     response_scope = [(Response.branch, "RelatedFilter", branch)] if branch else []
     period = summary["period"]
     by_deadline = sorted_by("complaint", "due_at")
+    overdue = (Complaint.due_at, "OverdueFilter", "1")
     links = {
         "open_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope),
-        # The complaint list has no "overdue" filter: overdue figures open the open complaints
-        # (of the stage) with the earliest deadline first, so the overdue ones are on top.
-        "overdue_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope, **by_deadline),
-        "overdue": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope, **by_deadline)
+        # overdue figures open exactly the overdue complaints (of the stage), earliest deadline first
+        "overdue_total": list_url("complaint", [overdue] + scope, **by_deadline),
+        "overdue": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage), overdue] + scope,
+                                    **by_deadline)
                     for stage in summary["by_stage"]},
         "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
                   for stage in summary["by_stage"]},
