@@ -53,13 +53,22 @@ def record(instance, action, user=None, field="", old="", new=""):
     )
 
 
+def _readable(field, value):
+    """What a history row shows for a stored value: the related row's name for a foreign key
+    (it may be renamed or deleted later, the history keeps what it was)."""
+    if value is None or not isinstance(field, ForeignKeyField):
+        return value
+    related = field.rel_model.get_or_none(field.rel_model._meta.primary_key == value)
+    return f"{related} (#{value})" if related is not None else f"#{value}"
+
+
 def record_changes(instance, before, user=None):
     """One 'update' row per field whose stored value differs from `before` (a __data__ copy)."""
     rows = []
     for name, field in instance._meta.fields.items():
         old, new = before.get(name), instance.__data__.get(name)
         if old != new and not name.endswith("password_hash"):
-            rows.append(record(instance, "update", user, name, old, new))
+            rows.append(record(instance, "update", user, name, _readable(field, old), _readable(field, new)))
     return rows
 
 

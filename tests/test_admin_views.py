@@ -188,3 +188,20 @@ def test_settings_must_be_json(demo_app, clients):
     assert admin.post("/admin/setting/new/", {"key": "low_score", "value": "2"}).status_code == 302
     with demo_app.app_context():
         assert Setting.get_value("low_score") == 2
+
+
+def test_history_names_the_related_rows_of_a_change(demo_app, clients):
+    manager = clients["manager"]
+    with demo_app.app_context():
+        person = Staff.select().first()
+        old_branch = person.branch
+        new_branch = Branch.select().where(Branch.id != old_branch.id).first()
+    response = manager.post(f"/admin/staff/edit/?id={person.id}", {
+        "name": person.name, "employee_no": person.employee_no, "branch": new_branch.id,
+        "position": person.position, "phone": person.phone, "active": "y"})
+    assert response.status_code == 302
+    with demo_app.app_context():
+        change = History.get((History.object_type == "Staff") & (History.object_id == person.id)
+                             & (History.field == "branch"))
+        assert change.old_value == f"{old_branch.name} (#{old_branch.id})"
+        assert change.new_value == f"{new_branch.name} (#{new_branch.id})"
