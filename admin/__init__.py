@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 import models as m
 from models.i18n import label_of
+from models.audit import shown_value
 from models.complaints import STAGES
 from models.org import ROLES
 
@@ -75,6 +76,7 @@ def init_admin(app):
     @app.context_processor
     def _role_label():
         return {"role_label": lambda code: label_of(ROLES, code),
-                "stage_label": lambda code: label_of(STAGES, code)}
+                "stage_label": lambda code: label_of(STAGES, code),
+                "history_value": shown_value}
 
     return admin

@@ -72,6 +72,19 @@ def record_changes(instance, before, user=None):
     return rows
 
 
+def shown_value(object_type, field_name, value):
+    """A stored history value as people read it: choice codes as their labels, True/False as yes/no."""
+    from . import ALL_MODELS
+    from .i18n import label_of
+    if value in ("True", "False"):
+        return str(_l("Yes") if value == "True" else _l("No"))
+    model = next((m for m in ALL_MODELS if m.__name__ == object_type), None)
+    field = model._meta.fields.get(field_name) if model else None
+    if field is not None and field.choices and value not in (None, ""):
+        return label_of([(str(code), label) for code, label in field.choices], str(value))
+    return value
+
+
 class ExportLog(BaseModel):
     """Every export of personal or business data: who, when, what, how many rows."""
 

@@ -99,3 +99,14 @@ def test_staff_cannot_open_the_history_list_but_sees_the_timeline(app, login_as,
     page = staff.get(f"/admin/complaint/details/?id={complaint_with_history.id}").get_data(as_text=True)
     assert "客户再次来电" in page
     assert page.count('class="action-handover"') == 3
+
+
+def test_history_values_read_as_labels(app, login_as, office):
+    from models.audit import shown_value
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert shown_value("Complaint", "stage", "acknowledged") == "已致歉回复"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert shown_value("Complaint", "stage", "acknowledged") == "Acknowledged"
+        assert shown_value("Complaint", "director_notified", "True") == "Yes"
+        assert shown_value("Callback", "satisfaction", "4") == "4 - satisfied"
+        assert shown_value("Complaint", "title", "原文") == "原文"
