@@ -54,13 +54,27 @@ class KillableServer(AppServer):
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the workers are gone too before the next server starts
-            try:
-                os.killpg(self.process.pid, 0)
-            except ProcessLookupError:
-                break
+        while living_members(self.process.pid):  # the workers are dead too (zombies do not count)
+            assert time.monotonic() < deadline, f"gunicorn workers outlived SIGKILL: {living_members(self.process.pid)}"
             time.sleep(0.05)
         self.log.close()
+
+
+def living_members(group):
+    """Process ids in process group `group` that are not zombies (Linux /proc)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state not in ("Z", "X"):
+            members.append(int(entry))
+    return members
 
 
 class Stream:
