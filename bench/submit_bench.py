@@ -1,0 +1,262 @@
+"""Public survey submit under gunicorn on loopback, 50 clients at once.
+
+Each submission is what a customer's browser does with a personal invitation: GET the form
+/s/i/<token> (session cookie + CSRF token), then POST the answers with the cookie; success
+is the 302 to the thank-you page. Every token is a fresh invitation created in bulk before
+the run, so every POST is a real insert (Response + Answers + Invitation.answered_at in one
+transaction). Clients use keep-alive connections (http.client), spread over two client
+processes so that the client's own GIL does not cap the rate.
+
+Baseline, measured in the same run: the same endpoint served by bench/submit_stub_wsgi.py,
+where the storing function is replaced by one that does every check but no write.
+
+    /work/main/.venv/bin/python bench/submit_bench.py                       # temporary SQLite file
+    /work/main/.venv/bin/python bench/submit_bench.py --database postgresql://user:pw@127.0.0.1/db
+
+Targets (issue 7): >= 200 submissions/s, p99 <= 250 ms, no 5xx, no "database is locked".
+"""
+import http.client
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, arguments, median, open_database, percentile  # noqa: E402
+from models import Branch, Customer, Invitation, Question, Response, db  # noqa: E402
+from models.answers import field_name  # noqa: E402
+from models.clock import now  # noqa: E402
+from models.survey_templates import create_from_template  # noqa: E402
+from models.surveys import new_token  # noqa: E402
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+TARGET_RATE, TARGET_P99 = 200, 0.250
+CLIENT_PROCESSES = 2
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with the production settings (gunicorn.conf.py), in its own process group."""
+
+    def __init__(self, app_spec, database_url, log_path, workers, threads):
+        self.port = free_port()
+        self.log_path = log_path
+        env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret", "ACCESS_LOG": "",
+               "WEB_CONCURRENCY": str(workers), "THREADS": str(threads), "LOG_LEVEL": "warning"}
+        self.log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{self.port}", app_spec],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited: {Path(log_path).read_text()[-2000:]}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/s/thanks")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"gunicorn not ready: {Path(log_path).read_text()[-2000:]}")
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+
+def prepare(count):
+    """A survey, a customer and `count` unanswered personal invitations; the answer form."""
+    branch = Branch.create(name=f"基准分公司 {new_token()[:6]}", region="江苏")
+    customer = Customer.create(name="基准客户", branch=branch)
+    survey = create_from_template("csat", "zh_CN")
+    form = {field_name(q): ("4" if q.kind == "rating" else "服务很好") for q in
+            survey.questions.order_by(Question.id)}
+    tokens = [new_token() for _ in range(count)]
+    created = now()
+    with db.atomic():
+        for start in range(0, count, 500):
+            Invitation.insert_many([{"survey": survey.id, "customer": customer.id, "token": token,
+                                     "created_at": created} for token in tokens[start:start + 500]]).execute()
+    return survey, form, tokens
+
+
+def _client_thread(port, form, tokens, start_at, flow, results):
+    """One customer after another on one keep-alive connection. flow "browser": GET the
+    form, POST it; flow "post": GET the first form only (session cookie and its CSRF token,
+    valid for the whole session), then POST every other invitation directly."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    cookie = csrf = None
+    while time.time() < start_at:
+        time.sleep(0.001)
+    for token in tokens:
+        path = f"/s/i/{token}"
+        began = time.perf_counter()
+        try:
+            if flow == "browser" or csrf is None:
+                connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+                response = connection.getresponse()
+                page = response.read().decode()
+                for header in response.headers.get_all("Set-Cookie") or []:
+                    if header.startswith("session="):
+                        cookie = header.split(";", 1)[0]
+                if response.status != 200:
+                    results.append((response.status, 0.0, time.perf_counter() - began, time.time()))
+                    continue
+                csrf = CSRF.search(page).group(1)
+            body = urllib.parse.urlencode({**form, "csrf_token": csrf})
+            posted = time.perf_counter()
+            connection.request("POST", path, body=body, headers={
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            response = connection.getresponse()
+            response.read()
+            done = time.perf_counter()
+            ok = response.status == 302 and "/s/thanks" in (response.headers.get("Location") or "")
+            results.append((response.status if not ok else 302, done - posted, done - began, time.time()))
+        except (OSError, http.client.HTTPException):
+            results.append((0, 0.0, time.perf_counter() - began, time.time()))
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.close()
+
+
+def _client_process(port, form, token_lists, start_at, flow, queue):
+    results = []
+    threads = [threading.Thread(target=_client_thread, args=(port, form, tokens, start_at, flow, results))
+               for tokens in token_lists]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(results)
+
+
+def run_round(port, form, tokens, clients, flow):
+    """All `tokens` submitted by `clients` concurrent clients; returns the measured figures."""
+    per_client = [tokens[i::clients] for i in range(clients)]
+    start_at = time.time() + 1.0
+    queue = multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=_client_process,
+                                         args=(port, form, per_client[i::CLIENT_PROCESSES], start_at, flow, queue))
+                 for i in range(CLIENT_PROCESSES)]
+    for process in processes:
+        process.start()
+    results = [row for _ in processes for row in queue.get()]
+    for process in processes:
+        process.join()
+    ok = [row for row in results if row[0] == 302]
+    wall = max(row[3] for row in results) - start_at
+    return {"rate": len(ok) / wall, "p50": percentile([r[1] for r in ok], 0.5) if ok else float("nan"),
+            "p99": percentile([r[1] for r in ok], 0.99) if ok else float("nan"),
+            "flow_p99": percentile([r[2] for r in ok], 0.99) if ok else float("nan"),
+            "ok": len(ok), "errors_5xx": sum(1 for r in results if r[0] >= 500),
+            "other": sum(1 for r in results if r[0] != 302 and r[0] < 500)}
+
+
+FLOWS = ("browser", "post")
+FLOW_LABELS = {"browser": "GET form + POST", "post": "POST only (CSRF token of the session reused)"}
+
+
+def measure(label, app_spec, url, form, tokens, args, log_path):
+    """Serve `app_spec`, warm up, then alternate the two flows for args.rounds rounds."""
+    tokens = iter(tokens)
+
+    def take(count):
+        return [next(tokens) for _ in range(count)]
+
+    server = Server(app_spec, url, log_path, args.workers, args.threads)
+    try:
+        warm = run_round(server.port, form, take(args.warmup), args.clients, "browser")  # imports, caches
+        rounds = {flow: [] for flow in FLOWS}
+        for number in range(1, args.rounds + 1):
+            for flow in FLOWS:
+                figures = run_round(server.port, form, take(args.n), args.clients, flow)
+                rounds[flow].append(figures)
+                print(f"  {label}, {flow:7} round {number}: {figures['rate']:4.0f} submissions/s, POST p50 "
+                      f"{figures['p50'] * 1000:5.1f} ms p99 {figures['p99'] * 1000:6.1f} ms, {figures['ok']} ok, "
+                      f"{figures['errors_5xx']} 5xx, {figures['other']} other", flush=True)
+    finally:
+        server.stop()
+    summary = {flow: {key: median([r[key] for r in rounds[flow]]) for key in ("rate", "p50", "p99")}
+               for flow in FLOWS}
+    everything = [warm] + rounds["browser"] + rounds["post"]
+    summary["totals"] = {key: sum(r[key] for r in everything) for key in ("ok", "errors_5xx", "other")}
+    return summary
+
+
+def main():
+    parser = arguments(__doc__.split("\n")[0], clients=(50, "concurrent clients"),
+                       n=(1000, "submissions per round and flow"), rounds=(3, "measured rounds per flow"),
+                       warmup=(200, "warm-up submissions per server (not measured)"),
+                       workers=(int(os.environ.get("WEB_CONCURRENCY", 5)), "gunicorn worker processes"),
+                       threads=(int(os.environ.get("THREADS", 2)), "threads per worker"))
+    args = parser.parse_args()
+    url = open_database(args.database)
+    per_mode = args.warmup + args.rounds * len(FLOWS) * args.n
+    survey, form, tokens = prepare(2 * per_mode)
+    answered_before = Response.select().where(Response.survey == survey).count()
+    db.close()  # the bench process must not hold a SQLite connection while the servers write
+
+    log_path = Path(tempfile.mkdtemp(prefix="submit-bench-")) / "gunicorn.log"
+    backend = "PostgreSQL" if url.startswith("postgres") else "SQLite file (WAL)"
+    print(f"public survey submit: {args.clients} clients, {args.n} submissions x {args.rounds} rounds per flow, "
+          f"gunicorn {args.workers} workers x {args.threads} threads on loopback, {backend}", flush=True)
+    stub = measure("write stubbed", "bench.submit_stub_wsgi:create_wsgi_app()", url, form, tokens[per_mode:],
+                   args, log_path)
+    real = measure("real write   ", "wsgi:create_wsgi_app()", url, form, tokens[:per_mode], args, log_path)
+
+    db.connect(reuse_if_open=True)
+    stored = Response.select().where(Response.survey == survey).count() - answered_before
+    integrity = db.execute_sql("PRAGMA integrity_check").fetchone()[0] if url.startswith("sqlite") else "n/a"
+    db.close()
+    locked = log_path.read_text(errors="replace").count("database is locked")
+
+    print(f"\nmedians over {args.rounds} rounds (latency of the POST that stores the answers)")
+    for flow in FLOWS:
+        print(f"  {FLOW_LABELS[flow]}:")
+        for label, figures in (("write stubbed", stub[flow]), ("real write   ", real[flow])):
+            print(f"    {label}: {figures['rate']:5.0f} submissions/s   POST p50 {figures['p50'] * 1000:6.1f} ms   "
+                  f"p99 {figures['p99'] * 1000:6.1f} ms")
+        print(f"    ratio real/stubbed: throughput {real[flow]['rate'] / stub[flow]['rate']:.2f}, "
+              f"p99 {real[flow]['p99'] / stub[flow]['p99']:.2f}")
+    totals = real["totals"]
+    print(f"  real writes (warm-up included): {totals['ok']} successful responses, {stored} responses stored; "
+          f"{totals['errors_5xx'] + stub['totals']['errors_5xx']} 5xx, "
+          f"{totals['other'] + stub['totals']['other']} other statuses; "
+          f'{locked} "database is locked" in the server log; integrity_check: {integrity}')
+    ok = True
+    for flow in FLOWS:
+        for name, met in ((f">= {TARGET_RATE} submissions/s", real[flow]["rate"] >= TARGET_RATE),
+                          (f"p99 <= {TARGET_P99 * 1000:.0f} ms", real[flow]["p99"] <= TARGET_P99)):
+            print(f"  target {name} ({FLOW_LABELS[flow]}): {'met' if met else 'NOT met'}")
+            ok = ok and met
+    for name, met in (("no 5xx, every success stored", totals["errors_5xx"] == 0 and stored == totals["ok"]),
+                      ('no "database is locked"', locked == 0)):
+        print(f"  target {name}: {'met' if met else 'NOT met'}")
+        ok = ok and met
+    print(f"server log: {log_path}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
