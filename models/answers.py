@@ -189,9 +189,8 @@ def link_is_usable(link, moment=None):
     if not survey.is_open(moment):
         return False
     if isinstance(link, Invitation):
-        if link.answered_at is not None or (link.expires_at is not None and link.expires_at <= moment):
-            return False
-        return not Response.select().where(Response.invitation == link).exists()
+        # answered_at is written in the same transaction as the response (submit_response)
+        return link.answered_at is None and (link.expires_at is None or moment < link.expires_at)
     return link.active
 
 
@@ -216,6 +215,17 @@ def attribution(survey, invitation=None, open_link=None):
     return customer, branch_id, staff_id
 
 
+_ANSWER_FIELDS = ("question", "value", "expectation", "choice", "staff", "text")
+
+
+def _answer_values(response, row):
+    """One Answer row for insert_many: every column present, so all rows share one statement."""
+    values = {name: row.get(name) for name in _ANSWER_FIELDS}
+    values["text"] = values["text"] or ""
+    values["response"] = response.id
+    return values
+
+
 def submit_response(survey, raw, invitation=None, open_link=None, language=None, questions=None):
     """Validate and store one questionnaire. Returns (response, {}) or (None, errors).
 
@@ -232,6 +242,7 @@ def submit_response(survey, raw, invitation=None, open_link=None, language=None,
         return None, errors
     if staff_id is None:
         staff_id = next((row["staff"] for row in rows if row.get("staff")), None)
+    low = low_answers(rows)  # read before the write transaction, which holds SQLite's write lock
     moment = now()
     try:
         with db.atomic():
@@ -239,12 +250,13 @@ def submit_response(survey, raw, invitation=None, open_link=None, language=None,
             response = Response.create(
                 survey=survey, invitation=invitation, open_link=open_link, customer=customer, branch=branch_id,
                 staff=staff_id, submitted_at=moment, language=language or survey.language)
-            for row in rows:
-                Answer.create(response=response, **row)
+            if rows:
+                Answer.insert_many([_answer_values(response, row) for row in rows]).execute()
             if invitation is not None:
                 Invitation.update(answered_at=moment).where(Invitation.id == invitation.id).execute()
                 invitation.answered_at = moment
-            open_followup(response, rows)
+            if low:
+                open_followup(response, rows, low)
     except IntegrityError:
         if invitation is not None and Response.select().where(Response.invitation == invitation).exists():
             raise LinkUnavailable() from None
@@ -256,8 +268,10 @@ def submit_response(survey, raw, invitation=None, open_link=None, language=None,
 
 def followup_thresholds():
     """{'rating': max rating that opens a follow-up, 'score': max score} from the settings."""
-    return {"rating": int(Setting.get_value("survey.followup_rating_max", FOLLOWUP_DEFAULTS["survey.followup_rating_max"])),
-            "score": int(Setting.get_value("survey.followup_score_max", FOLLOWUP_DEFAULTS["survey.followup_score_max"]))}
+    stored = {row.key: row for row in Setting.select().where(Setting.key.in_(list(FOLLOWUP_DEFAULTS)))}
+    values = {key: Setting.get_value(key, default) if key in stored else default
+              for key, default in FOLLOWUP_DEFAULTS.items()}
+    return {"rating": int(values["survey.followup_rating_max"]), "score": int(values["survey.followup_score_max"])}
 
 
 def low_answers(rows, thresholds=None):
@@ -302,10 +316,10 @@ _CATEGORY_OF_DIMENSION = {"attitude": "attitude", "quality": "quality", "profess
                           "speed": "system", "reliability": "system", "responsiveness": "system"}
 
 
-def open_followup(response, rows):
+def open_followup(response, rows, low=None):
     """Create the one follow-up complaint of a response with a low score (inside the
     caller's transaction). Returns the complaint, or None when every score is fine."""
-    low = low_answers(rows)
+    low = low_answers(rows) if low is None else low
     if not low or response.followup_complaint_id is not None:
         return None
     customer = response.customer
