@@ -16,7 +16,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from models import db
-from models.base import bind_database, is_sqlite
+from models.base import bind_database
 from models.org import configure_password_hashing
 from models import clock
 from translations.catalog import compile_all as compile_translations
@@ -130,15 +130,8 @@ def create_app(config=None):
 
     @app.teardown_appcontext
     def _close_db(exc):
-        if db.is_closed():
-            return
-        if is_sqlite() and not db.in_transaction():
-            # Each server thread keeps its own SQLite connection for its next request:
-            # closing the last open connection of the file checkpoints the whole WAL, which
-            # under concurrent submits cost ~15 ms per request (bench/submit_bench.py).
-            # Connections are per thread (gunicorn: workers x threads), closed at exit.
-            return
-        db.close()
+        if not db.is_closed():
+            db.close()
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
