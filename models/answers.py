@@ -17,6 +17,7 @@ complaint: it is filed against a placeholder customer "匿名问卷客户" of th
 answer is attributed to (open link's branch, else its staff member's branch, else the
 branch in the setting survey.unattributed_branch_id, else the first active branch).
 """
+import json
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context
@@ -226,11 +227,18 @@ def _answer_values(response, row):
     return values
 
 
-def submit_response(survey, raw, invitation=None, open_link=None, language=None, questions=None):
-    """Validate and store one questionnaire. Returns (response, {}) or (None, errors).
+class Submission:
+    """A validated questionnaire, ready to store: who it is attributed to, its answer rows
+    and the low scores among them (everything that is read before the write transaction)."""
 
-    Raises LinkUnavailable when the link can no longer take an answer, including the
-    case where a concurrent submission of the same invitation won the race."""
+    def __init__(self, customer, branch_id, staff_id, rows, low):
+        self.customer, self.branch_id, self.staff_id = customer, branch_id, staff_id
+        self.rows, self.low = rows, low
+
+
+def prepare_submission(survey, raw, invitation=None, open_link=None, questions=None):
+    """Check the link and the answers. Returns (Submission, {}) or (None, errors);
+    raises LinkUnavailable when the link can no longer take an answer."""
     link = invitation if invitation is not None else open_link
     if link is None or not link_is_usable(link):
         raise LinkUnavailable()
@@ -242,21 +250,33 @@ def submit_response(survey, raw, invitation=None, open_link=None, language=None,
         return None, errors
     if staff_id is None:
         staff_id = next((row["staff"] for row in rows if row.get("staff")), None)
-    low = low_answers(rows)  # read before the write transaction, which holds SQLite's write lock
+    # read before the write transaction, which holds SQLite's write lock
+    return Submission(customer, branch_id, staff_id, rows, low_answers(rows)), {}
+
+
+def submit_response(survey, raw, invitation=None, open_link=None, language=None, questions=None):
+    """Validate and store one questionnaire. Returns (response, {}) or (None, errors).
+
+    Raises LinkUnavailable when the link can no longer take an answer, including the
+    case where a concurrent submission of the same invitation won the race."""
+    submission, errors = prepare_submission(survey, raw, invitation, open_link, questions)
+    if errors:
+        return None, errors
     moment = now()
     try:
         with db.atomic():
             # first statement writes: the UNIQUE invitation decides a race here
             response = Response.create(
-                survey=survey, invitation=invitation, open_link=open_link, customer=customer, branch=branch_id,
-                staff=staff_id, submitted_at=moment, language=language or survey.language)
-            if rows:
-                Answer.insert_many([_answer_values(response, row) for row in rows]).execute()
+                survey=survey, invitation=invitation, open_link=open_link, customer=submission.customer,
+                branch=submission.branch_id, staff=submission.staff_id, submitted_at=moment,
+                language=language or survey.language)
+            if submission.rows:
+                Answer.insert_many([_answer_values(response, row) for row in submission.rows]).execute()
             if invitation is not None:
                 Invitation.update(answered_at=moment).where(Invitation.id == invitation.id).execute()
                 invitation.answered_at = moment
-            if low:
-                open_followup(response, rows, low)
+            if submission.low:
+                open_followup(response, submission.rows, submission.low)
     except IntegrityError:
         if invitation is not None and Response.select().where(Response.invitation == invitation).exists():
             raise LinkUnavailable() from None
@@ -268,9 +288,9 @@ def submit_response(survey, raw, invitation=None, open_link=None, language=None,
 
 def followup_thresholds():
     """{'rating': max rating that opens a follow-up, 'score': max score} from the settings."""
-    stored = {row.key: row for row in Setting.select().where(Setting.key.in_(list(FOLLOWUP_DEFAULTS)))}
-    values = {key: Setting.get_value(key, default) if key in stored else default
-              for key, default in FOLLOWUP_DEFAULTS.items()}
+    stored = {row.key: json.loads(row.value)
+              for row in Setting.select().where(Setting.key.in_(list(FOLLOWUP_DEFAULTS)))}  # one query
+    values = {key: stored.get(key, default) for key, default in FOLLOWUP_DEFAULTS.items()}
     return {"rating": int(values["survey.followup_rating_max"]), "score": int(values["survey.followup_score_max"])}
 
 
