@@ -21,11 +21,10 @@ def _load_user(user_id):
 
 @bp.record_once
 def _setup(state):
-    from app import LANGUAGES, login_manager
+    from app import login_manager
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    state.app.config.setdefault("LANGUAGES", LANGUAGES)
 
 
 def safe_next(target):
