@@ -21,7 +21,7 @@ from playhouse.db_url import parse
 from peewee import AutoField, PostgresqlDatabase
 
 from models import ALL_MODELS, clock, db
-from models.base import is_sqlite, open_database
+from models.base import is_sqlite, open_database, release_connections
 from models.migrations import MIGRATIONS, SchemaVersion, applied_versions, upgrade
 
 # A file must have these tables to be accepted as a service-desk backup.
@@ -206,8 +206,7 @@ def restore_sqlite(backup_file, target):
     if target.exists() and target.stat().st_size > 0:
         safety = target.with_name(f"{target.name}.before-restore-{clock.now():%Y%m%d-%H%M%S}")
         backup_sqlite_raw(target, safety)
-    if not db.is_closed():
-        db.close()
+    release_connections()
     src = sqlite3.connect(_read_only_uri(backup_file), uri=True)
     dst = sqlite3.connect(target, timeout=30)
     try:

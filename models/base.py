@@ -5,6 +5,7 @@ SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
 """
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect, parse
+from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
 
@@ -38,7 +39,17 @@ def open_database(url):
         # at once with "database is locked" when another process committed in between:
         # SQLite cannot upgrade a stale WAL snapshot, and the busy timeout does not apply.
         parsed.setdefault("lock_type", "IMMEDIATE")
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, **parsed)
+        # Every request connects and closes (app.py). A pool makes that close hand the
+        # connection back instead of closing it: no reconnect and pragmas per request, and
+        # no WAL checkpoint each time the last connection of the file closes. A connection
+        # serves one thread at a time, but not always the same thread.
+        parsed.setdefault("max_connections", 32)
+        parsed.setdefault("stale_timeout", 300)
+        parsed["check_same_thread"] = False
+        # `timeout` of a pooled database is how long to wait for a free connection (the
+        # busy timeout is the pragma above)
+        parsed.setdefault("timeout", 30)
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
     if url.startswith(("postgres://", "postgresql://")):
         # fail fast when the server is unreachable instead of hanging a worker
         parsed = parse(url)
@@ -51,6 +62,18 @@ def bind_database(url):
     database = open_database(url)
     db.initialize(database)
     return database
+
+
+def release_connections():
+    """Close this thread's connection and, for a pool, every idle connection it keeps
+    (before a restore replaces the file, at the end of a test)."""
+    database = db.obj
+    if database is None:
+        return
+    if not database.is_closed():
+        database.close()
+    if isinstance(database, PooledDatabase):
+        database.close_idle()
 
 
 def is_sqlite():

@@ -11,6 +11,7 @@ import pytest
 
 from app import create_app
 from models import Branch, Complaint, Customer, Staff, User, create_tables, db
+from models.base import release_connections
 from models import clock
 
 PASSWORD = "correct-horse-9"
@@ -56,8 +57,7 @@ def app(tmp_path):
             create_tables()
     yield app
     clock.freeze(None)
-    if not db.is_closed():
-        db.close()
+    release_connections()
 
 
 class Client:
