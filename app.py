@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from models import db
 from models.base import bind_database
+from models.i18n import babel_locale
 from models.org import configure_password_hashing
 from models import clock
 from translations.catalog import compile_all as compile_translations
@@ -94,12 +95,11 @@ def _secret_key(instance_path):
 def select_locale():
     """The language chosen with the switcher (cookie), else the browser's, else Chinese."""
     if not has_request_context():
-        return "zh_CN"  # CLI commands and background jobs speak the office's language
+        return babel_locale("zh_CN")  # CLI commands and background jobs speak the office's language
     code = request.cookies.get("lang")
-    if code in LANGUAGES:
-        return code
-    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
-    return "en" if best == "en" else "zh_CN"
+    if code not in LANGUAGES:
+        code = "en" if request.accept_languages.best_match(["zh_CN", "zh", "en"]) == "en" else "zh_CN"
+    return babel_locale(code)
 
 
 def create_app(config=None):

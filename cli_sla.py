@@ -5,6 +5,7 @@ import click
 from flask_babel import force_locale, gettext as _
 
 from models import clock
+from models.i18n import babel_locale
 from models.workflow import DUE_SOON_HOURS, sla_check, stage_label
 
 
@@ -23,7 +24,7 @@ def register(app):
             click.echo(json.dumps({"now": moment.isoformat(sep=" "), "due_soon_hours": hours, "branches": branches},
                                   ensure_ascii=False, indent=2))
             return
-        with force_locale(lang):
+        with force_locale(babel_locale(lang)):
             click.echo(_text_report(moment, hours, branches))
 
 

@@ -15,6 +15,7 @@ where the storing function is replaced by one that does every check but no write
 
 Targets (issue 7): >= 200 submissions/s, p99 <= 250 ms, no 5xx, no "database is locked".
 """
+import asyncio
 import http.client
 import multiprocessing
 import os
@@ -24,7 +25,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -40,7 +40,7 @@ from models.surveys import new_token  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TARGET_RATE, TARGET_P99 = 200, 0.250
-CLIENT_PROCESSES = 2
+CLIENT_PROCESSES = 1
 
 
 def free_port():
@@ -101,63 +101,111 @@ def prepare(count):
     return survey, form, tokens
 
 
-def _client_thread(port, form, tokens, start_at, flow, results):
-    """One customer after another on one keep-alive connection. flow "browser": GET the
-    form, POST it; flow "post": GET the first form only (session cookie and its CSRF token,
-    valid for the whole session), then POST every other invitation directly."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    cookie = csrf = None
-    while time.time() < start_at:
-        time.sleep(0.001)
-    for token in tokens:
-        path = f"/s/i/{token}"
-        began = time.perf_counter()
-        try:
-            if flow == "browser" or csrf is None:
-                connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-                response = connection.getresponse()
-                page = response.read().decode()
-                for header in response.headers.get_all("Set-Cookie") or []:
-                    if header.startswith("session="):
-                        cookie = header.split(";", 1)[0]
-                if response.status != 200:
-                    results.append((response.status, 0.0, time.perf_counter() - began, time.time()))
+class Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams. The client is written for
+    little CPU per request: the server shares this machine's two cores with it, and a
+    heavier client (threads and http.client) took a good part of them."""
+
+    def __init__(self, port):
+        self.port = port
+        self.reader = self.writer = None
+
+    async def request(self, method, path, headers=(), body=b""):
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", *headers]
+        if method == "POST":
+            lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        found = {}
+        for line in header_lines:
+            if line:
+                name, _, value = line.partition(":")
+                name = name.lower()
+                if name == "set-cookie" and not value.strip().startswith("session="):
                     continue
-                csrf = CSRF.search(page).group(1)
-            body = urllib.parse.urlencode({**form, "csrf_token": csrf})
-            posted = time.perf_counter()
-            connection.request("POST", path, body=body, headers={
-                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-            response = connection.getresponse()
-            response.read()
-            done = time.perf_counter()
-            ok = response.status == 302 and "/s/thanks" in (response.headers.get("Location") or "")
-            results.append((response.status if not ok else 302, done - posted, done - began, time.time()))
-        except (OSError, http.client.HTTPException):
-            results.append((0, 0.0, time.perf_counter() - began, time.time()))
+                found[name] = value.strip()
+        length = int(found.get("content-length", 0))
+        content = await self.reader.readexactly(length) if length else b""
+        if found.get("connection", "").lower() == "close":
+            self.close()
+        return status, found, content
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _customer(connection, port, form, token, flow, session):
+    """One submission: returns (status, POST seconds, whole-flow seconds)."""
+    path = f"/s/i/{token}"
+    began = time.perf_counter()
+    if flow == "browser" or "csrf" not in session:
+        headers = [f"Cookie: {session['cookie']}"] if "cookie" in session else []
+        status, found, content = await connection.request("GET", path, headers)
+        if "set-cookie" in found:
+            session["cookie"] = found["set-cookie"].split(";", 1)[0]
+        if status != 200:
+            return status, 0.0, time.perf_counter() - began
+        session["csrf"] = CSRF.search(content.decode()).group(1)
+    body = urllib.parse.urlencode({**form, "csrf_token": session["csrf"]}).encode()
+    posted = time.perf_counter()
+    status, found, _ = await connection.request("POST", path, [f"Cookie: {session['cookie']}"], body)
+    done = time.perf_counter()
+    location = found.get("location", "")
+    if status != 302 or "/s/thanks" not in location:
+        return status or 0, done - posted, done - began
+    if flow == "browser":  # the browser follows the redirect to the thank-you page
+        thanks = location.split("://", 1)[-1].partition("/")[2]
+        await connection.request("GET", "/" + thanks, [f"Cookie: {session['cookie']}"])
+    return 302, done - posted, time.perf_counter() - began
+
+
+async def _client(port, form, tokens, start_at, flow, interval, results):
+    """One customer after another on one keep-alive connection. With `interval` (seconds),
+    the client starts a submission every `interval` (an open-loop load: a slow server does
+    not slow the arrivals) and its latency counts from the moment it was due."""
+    connection = Connection(port)
+    session = {}
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    origin = time.perf_counter()
+    for index, token in enumerate(tokens):
+        due = origin + index * interval
+        if interval:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        try:
+            status, post_seconds, flow_seconds = await _customer(connection, port, form, token, flow, session)
+            lag = max(0.0, time.perf_counter() - flow_seconds - due) if interval else 0.0
+            results.append((status, post_seconds + lag, flow_seconds + lag, time.time()))
+        except (OSError, asyncio.IncompleteReadError, ValueError):
             connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            results.append((0, 0.0, 0.0, time.time()))
     connection.close()
 
 
-def _client_process(port, form, token_lists, start_at, flow, queue):
-    results = []
-    threads = [threading.Thread(target=_client_thread, args=(port, form, tokens, start_at, flow, results))
-               for tokens in token_lists]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    queue.put(results)
+def _client_process(port, form, token_lists, start_at, flow, interval, queue):
+    async def run():
+        results = []
+        await asyncio.gather(*(_client(port, form, tokens, start_at, flow, interval, results)
+                               for tokens in token_lists))
+        return results
+    queue.put(asyncio.run(run()))
 
 
-def run_round(port, form, tokens, clients, flow):
-    """All `tokens` submitted by `clients` concurrent clients; returns the measured figures."""
+def run_round(port, form, tokens, clients, flow, rate=None):
+    """All `tokens` submitted by `clients` concurrent clients, as fast as the server answers
+    (rate None) or at `rate` submissions/s in all; returns the measured figures."""
     per_client = [tokens[i::clients] for i in range(clients)]
+    interval = clients / rate if rate else 0.0
     start_at = time.time() + 1.0
     queue = multiprocessing.Queue()
     processes = [multiprocessing.Process(target=_client_process,
-                                         args=(port, form, per_client[i::CLIENT_PROCESSES], start_at, flow, queue))
+                                         args=(port, form, per_client[i::CLIENT_PROCESSES], start_at, flow,
+                                               interval, queue))
                  for i in range(CLIENT_PROCESSES)]
     for process in processes:
         process.start()

@@ -24,6 +24,7 @@ from peewee import fn
 from models import Branch, Customer, Staff, db
 from models.audit import record
 from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
+from models.i18n import babel_locale
 
 from .safety import FORMULA_TRIGGERS
 from .writers import DATE, NUMBER, TEXT, Column, Sheet, XlsxWriter
@@ -102,7 +103,7 @@ def _aliases():
         aliases[_key(name)] = name
         aliases[_key(field_label(name))] = name
         for locale in ("en", "zh_CN"):
-            with force_locale(locale):
+            with force_locale(babel_locale(locale)):
                 aliases[_key(field_label(name))] = name
     return aliases
 
@@ -113,7 +114,7 @@ def _choice_lookup(choices):
         lookup[_key(code)] = code
         lookup[_key(label)] = code
         for locale in ("en", "zh_CN"):
-            with force_locale(locale):
+            with force_locale(babel_locale(locale)):
                 lookup[_key(label)] = code
     return lookup
 

@@ -13,8 +13,9 @@ from flask_wtf.csrf import CSRFError
 
 from app import limiter
 from models import Invitation, OpenLink
-from models.answers import (SCALES, LinkUnavailable, attribution, field_name, link_is_usable, raw_from_form,
-                            staff_candidates, submit_response, survey_questions)
+from models.answers import (SCALES, LinkUnavailable, attribution, field_name, link_by_token, link_is_usable,
+                            raw_from_form, staff_candidates, submit_response, survey_questions)
+from models.i18n import babel_locale
 from models.survey_links import mark_opened
 
 bp = Blueprint("surveys", __name__, url_prefix="/s", template_folder="templates",
@@ -44,7 +45,7 @@ def fetch_link_or_404(model, token):
     LinkUnavailable, which every survey URL renders as the same polite page."""
     if not token or len(token) > 64:
         raise LinkUnavailable()
-    link = model.get_or_none(model.token == token)
+    link = link_by_token(model, token)
     if link is None or not link_is_usable(link):
         raise LinkUnavailable()
     return link
@@ -86,7 +87,7 @@ def _render_form(link, keep=None, errors=None, notice=None, status=200):
     _customer, branch_id, _staff = attribution(survey, invitation, open_link)
     staff = staff_candidates(branch_id) if any(q.kind == "staff" for q in questions) else []
     kept = raw_from_form(questions, keep) if keep is not None else {}
-    with force_locale(survey.language):
+    with force_locale(babel_locale(survey.language)):
         page = render_template("surveys/form.html", survey=survey, questions=questions, staff=staff,
                                kept=kept, errors=errors or {}, notice=notice, field_name=field_name,
                                scales=SCALES, honeypot=HONEYPOT_FIELD, action=request.path)
@@ -132,5 +133,5 @@ def thanks():
     language = request.args.get("lang")
     if language not in ("zh_CN", "en"):
         return render_template("surveys/message.html", kind="thanks")
-    with force_locale(language):
+    with force_locale(babel_locale(language)):
         return render_template("surveys/message.html", kind="thanks")

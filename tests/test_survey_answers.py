@@ -5,7 +5,9 @@ import pytest
 
 from models import Answer, Choice, Complaint, Customer, History, Invitation, OpenLink, Question, Response, Survey
 from models import clock
-from models.answers import (ANONYMOUS_CUSTOMER_NAME, LinkUnavailable, submit_response, survey_questions)
+from models.answers import (ANONYMOUS_CUSTOMER_NAME, LinkUnavailable, link_by_token, submit_response,
+                            survey_questions)
+from models.base import select_reusing_sql
 from models.audit import Setting
 from models.survey_links import invitation_status, invite_customers, response_rates, status_condition
 
@@ -263,3 +265,47 @@ def test_questions_are_listed_in_order_with_choices(app, office, survey):
         listed = survey_questions(survey)
         assert listed[0].kind == "text"
         assert [c.text for c in next(q for q in listed if q.kind == "single").choice_list] == ["电话", "网站", "来访"]
+
+
+# ---------------------------------------------------------------- public pages' reads (statement text reused)
+
+def test_link_lookup_loads_each_links_survey_and_customer(app, office, survey):
+    with app.app_context():
+        other_survey = Survey.create(title="第二份问卷", language="en")
+        first = make_customer(office["branch"], name="王芳")
+        second = make_customer(office["branch"], name="赵磊")
+        links = [_link(survey[0], first), _link(other_survey, second), _link(other_survey)]
+        open_link = OpenLink.create(survey=other_survey, branch=office["branch"], label="前台")
+        for link, title, customer in zip(links, ["全题型问卷", "第二份问卷", "第二份问卷"], ["王芳", "赵磊", None]):
+            found = link_by_token(Invitation, link.token)
+            assert (found.id, found.survey.title) == (link.id, title)
+            assert (found.customer.name if found.customer else None) == customer
+        assert link_by_token(OpenLink, open_link.token).survey.title == "第二份问卷"
+        assert link_by_token(Invitation, open_link.token) is None
+        assert link_by_token(Invitation, "no-such-token") is None
+
+
+def test_questions_of_each_survey_come_back_fresh(app, office, survey):
+    with app.app_context():
+        first, questions = survey
+        second = Survey.create(title="两题问卷", language="zh_CN")
+        pick = Question.create(survey=second, position=1, text="渠道", kind="single")
+        Choice.create(question=pick, position=2, text="网站")
+        Choice.create(question=pick, position=1, text="电话")
+        Question.create(survey=second, position=2, text="建议", kind="text", required=False)
+        for _ in range(2):
+            assert [q.kind for q in survey_questions(first)] == list(questions)
+            assert [len(q.choice_list) for q in survey_questions(first)] == [0, 0, 3, 3, 0, 0, 0]
+            assert [(q.text, [c.text for c in q.choice_list]) for q in survey_questions(second.id)] == [
+                ("渠道", ["电话", "网站"]), ("建议", [])]
+        # the statement text is kept, the rows are not: a change shows at once
+        Question.update(text="联系渠道").where(Question.id == pick.id).execute()
+        Choice.create(question=pick, position=3, text="来访")
+        assert [(q.text, len(q.choice_list)) for q in survey_questions(second)][0] == ("联系渠道", 3)
+
+
+def test_reused_statement_refuses_parameters_that_are_not_the_querys(app):
+    with app.app_context():
+        query = Question.select().where(Question.survey == 1)
+        with pytest.raises(ValueError):
+            select_reusing_sql(query, ("test: wrong parameters",), 2)
