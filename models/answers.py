@@ -25,7 +25,7 @@ from flask_babel import force_locale
 from peewee import JOIN, IntegrityError
 
 from .audit import Setting, record
-from .base import db, select_reusing_sql
+from .base import db, db_values, execute_reusing_sql, select_reusing_sql
 from .clock import now
 from .complaints import Complaint
 from .customers import Customer
@@ -232,15 +232,44 @@ def attribution(survey, invitation=None, open_link=None):
     return customer, branch_id, staff_id
 
 
-_ANSWER_FIELDS = ("question", "value", "expectation", "choice", "staff", "text")
+_RESPONSE_FIELDS = (Response.survey, Response.invitation, Response.open_link, Response.customer, Response.branch,
+                   Response.staff, Response.submitted_at, Response.language)
+_ANSWER_FIELDS = (Answer.response, Answer.question, Answer.value, Answer.expectation, Answer.choice, Answer.staff,
+                  Answer.text)
 
 
-def _answer_values(response, row):
-    """One Answer row for insert_many: every column present, so all rows share one statement."""
-    values = {name: row.get(name) for name in _ANSWER_FIELDS}
-    values["text"] = values["text"] or ""
-    values["response"] = response.id
-    return values
+def _answer_values(response_id, row):
+    """One Answer row for insert_many, every column present, in _ANSWER_FIELDS order."""
+    question, choice, staff = row["question"], row.get("choice"), row.get("staff")
+    return (response_id, question.id if isinstance(question, Question) else question, row.get("value"),
+            row.get("expectation"), choice.id if isinstance(choice, Choice) else choice,
+            staff.id if isinstance(staff, Staff) else staff, row.get("text") or "")
+
+
+def _store(survey, submission, invitation, open_link, language, moment):
+    """The write transaction's statements, their SQL text generated once per shape
+    (models.base.execute_reusing_sql): the transaction holds SQLite's write lock, and
+    building the statements took most of its time. Returns the new Response."""
+    response = Response(survey=survey, invitation=invitation, open_link=open_link, customer=submission.customer,
+                        branch=submission.branch_id, staff=submission.staff_id, submitted_at=moment,
+                        language=language)
+    values = [response.survey_id, response.invitation_id, response.open_link_id, response.customer_id,
+              response.branch_id, response.staff_id, moment, language]
+    query = Response.insert_many([values], fields=_RESPONSE_FIELDS).returning(Response.id)
+    # first statement writes: the UNIQUE invitation decides a race here
+    response.id = execute_reusing_sql(query, ("store: response",),
+                                      *db_values(_RESPONSE_FIELDS, values)).fetchone()[0]
+    if submission.rows:
+        rows = [_answer_values(response.id, row) for row in submission.rows]
+        query = Answer.insert_many(rows, fields=_ANSWER_FIELDS)
+        execute_reusing_sql(query, ("store: answers", len(rows)),
+                            *[value for row in rows for value in db_values(_ANSWER_FIELDS, row)])
+    if invitation is not None:
+        query = Invitation.update(answered_at=moment).where(Invitation.id == invitation.id)
+        execute_reusing_sql(query, ("store: invitation answered",),
+                            *db_values((Invitation.answered_at, Invitation.id), (moment, invitation.id)))
+        invitation.answered_at = moment
+    return response
 
 
 class Submission:
@@ -281,16 +310,7 @@ def submit_response(survey, raw, invitation=None, open_link=None, language=None,
     moment = now()
     try:
         with db.atomic():
-            # first statement writes: the UNIQUE invitation decides a race here
-            response = Response.create(
-                survey=survey, invitation=invitation, open_link=open_link, customer=submission.customer,
-                branch=submission.branch_id, staff=submission.staff_id, submitted_at=moment,
-                language=language or survey.language)
-            if submission.rows:
-                Answer.insert_many([_answer_values(response, row) for row in submission.rows]).execute()
-            if invitation is not None:
-                Invitation.update(answered_at=moment).where(Invitation.id == invitation.id).execute()
-                invitation.answered_at = moment
+            response = _store(survey, submission, invitation, open_link, language or survey.language, moment)
             if submission.low:
                 open_followup(response, submission.rows, submission.low)
     except IntegrityError:

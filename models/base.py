@@ -170,6 +170,17 @@ def open_database(url):
 _SQL_TEXT = {}
 
 
+def _reused_sql(query, shape, params):
+    key = (shape, type(db.obj))
+    sql = _SQL_TEXT.get(key)
+    if sql is None:
+        sql, own = query.sql()
+        if list(own) != list(params):
+            raise ValueError(f"parameters {params!r} are not the query's own {own!r} ({shape!r})")
+        _SQL_TEXT[key] = sql
+    return sql
+
+
 def select_reusing_sql(query, shape, *params):
     """Run the SELECT `query` with SQL text generated once per `shape` and dialect.
 
@@ -177,19 +188,24 @@ def select_reusing_sql(query, shape, *params):
     pages that cost about 30 times what SQLite then spent running the statement. `shape`
     names everything about the query except its parameter values (a tuple such as
     ("link", "Invitation") or ("choices", 6) when the number of parameters varies), and
-    `params` are those values in the order they appear in the statement: the first use of
-    a shape checks them against peewee's own. Returns `query`, ready to iterate."""
-    database = db.obj
-    key = (shape, type(database))
-    sql = _SQL_TEXT.get(key)
-    if sql is None:
-        sql, own = query.sql()
-        if list(own) != list(params):
-            raise ValueError(f"parameters {params!r} are not the query's own {own!r} ({shape!r})")
-        _SQL_TEXT[key] = sql
-    cursor = database.execute_sql(sql, params)
+    `params` are those values, as the database gets them (field.db_value), in the order
+    they appear in the statement: the first use of a shape checks them against peewee's
+    own. Returns `query`, ready to iterate."""
+    cursor = db.obj.execute_sql(_reused_sql(query, shape, params), params)
     query._cursor_wrapper = query._get_cursor_wrapper(cursor)  # as peewee's own _execute does
     return query
+
+
+def execute_reusing_sql(query, shape, *params):
+    """Execute the INSERT or UPDATE `query` like select_reusing_sql; returns the cursor.
+    Inside a write transaction this keeps peewee's statement building out of the time the
+    database is locked for writing."""
+    return db.obj.execute_sql(_reused_sql(query, shape, params), params)
+
+
+def db_values(fields, values):
+    """`values` as the database gets them: each through its field's db_value()."""
+    return [field.db_value(value) for field, value in zip(fields, values)]
 
 
 def bind_database(url):
