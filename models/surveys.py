@@ -75,7 +75,7 @@ class Survey(BaseModel):
 
 class Question(BaseModel):
     survey = ForeignKeyField(Survey, backref="questions", on_delete="CASCADE", verbose_name=_l("Survey"))
-    position = IntegerField(default=0, verbose_name=_l("Position"))
+    position = IntegerField(default=0, verbose_name=_l("Order"))
     text = CharField(max_length=500, verbose_name=_l("Question"))
     kind = CharField(max_length=10, choices=QUESTION_KINDS, default="rating", verbose_name=_l("Kind"))
     required = BooleanField(default=True, verbose_name=_l("Required"))
@@ -91,7 +91,7 @@ class Question(BaseModel):
 
 class Choice(BaseModel):
     question = ForeignKeyField(Question, backref="choices", on_delete="CASCADE", verbose_name=_l("Question"))
-    position = IntegerField(default=0, verbose_name=_l("Position"))
+    position = IntegerField(default=0, verbose_name=_l("Order"))
     text = CharField(max_length=200, verbose_name=_l("Text"))
     score = SmallIntegerField(null=True, verbose_name=_l("Score"))
 
