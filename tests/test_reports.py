@@ -340,7 +340,8 @@ def test_survey_analytics_distribution_choices_votes_and_comments(db_ready, offi
     survey = Survey.create(title="年度满意度")
     rating = question("rating", "attitude", survey)
     channel = question("single", survey=survey)
-    phone, wechat = Choice.create(question=channel, text="电话"), Choice.create(question=channel, text="微信")
+    phone = Choice.create(question=channel, text="电话")
+    Choice.create(question=channel, text="微信")  # offered, never chosen: counted as 0
     star = question("staff", survey=survey)
     comment = question("text", survey=survey)
     for value in (5, 5, 3):

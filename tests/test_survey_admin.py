@@ -207,8 +207,8 @@ def test_invitation_status_column_filter_and_mark_sent(app, login_as, office):
         clock.freeze(datetime(2026, 3, 2, 9, 0))
         survey = create_from_template("nps", "zh_CN")
         fresh = Invitation.create(survey=survey, customer=make_customer(office["branch"], name="新客户"))
-        expired = Invitation.create(survey=survey, customer=make_customer(office["branch"], name="过期客户"),
-                                    expires_at=datetime(2026, 3, 1))
+        Invitation.create(survey=survey, customer=make_customer(office["branch"], name="过期客户"),
+                          expires_at=datetime(2026, 3, 1))
     staff = login_as("staff")
     staff.post("/admin/invitation/action/", {"action": "mark_sent", "rowid": [fresh.id]})
     with app.app_context():
