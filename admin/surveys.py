@@ -229,7 +229,7 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
     column_labels = {"status": _l("Status"), "link": _l("Link and QR code")}
     column_formatters = {"status": _invitation_status, "link": _link_column}
     column_filters = [InvitationStatusFilter(column=Invitation.answered_at, name=_l("Status"),
-                                             options=[(c, l) for c, l in INVITATION_STATUSES]),
+                                             options=list(INVITATION_STATUSES)),
                       survey_filter(Invitation.survey), "created_at", "expires_at", "sent_at", "opened_at",
                       "answered_at"]
     column_default_sort = ("id", True)

@@ -64,9 +64,9 @@ def test_complaint_numbers_follow_the_office_format(app):
 def test_complaint_deadlines_count_from_receipt(app):
     with app.app_context():
         complaint = make_complaint()
-        hours = lambda at: (at - complaint.received_at).total_seconds() / 3600
-        assert [hours(complaint.acknowledge_due_at), hours(complaint.result_due_at),
-                hours(complaint.rectify_due_at), hours(complaint.callback_due_at)] == [1, 24, 48, 72]
+        dues = [complaint.acknowledge_due_at, complaint.result_due_at, complaint.rectify_due_at,
+                complaint.callback_due_at]
+        assert [(due - complaint.received_at).total_seconds() / 3600 for due in dues] == [1, 24, 48, 72]
         assert complaint.due_at == complaint.acknowledge_due_at
 
 
