@@ -7,9 +7,10 @@
 Per-row `Model.create()` (one INSERT and one commit per row, as a naive import loop does) is
 measured on a sample (--sample rows, in --repeats batches, median rate) and extrapolated to
 --rows; so is plain `Model.insert_many(chunk).execute()` (on 10 x --sample rows). The bulk
-path used for seeding, insert_many with the chunk statement generated once (see
-common.insert_chunked), is timed on all --rows. The samples are taken when half of the rows
-are loaded, so every variant meets the same table size. Rows come in the order an office
+path used for seeding, insert_many with the chunk statement generated once and each chunk's
+parameters built a column at a time (see common.insert_chunked), is timed on all --rows.
+The samples are taken when half of the rows are loaded, so every variant meets the same
+table size, on the same connection with the same pragmas. Rows come in the order an office
 creates them (complaints by receipt time, answers by response).
 """
 import random
