@@ -3,10 +3,6 @@
 SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
 ``sqlite:///path/to/file.db`` or ``postgresql://user:password@host:5432/name``.
 """
-import fcntl
-import os
-import threading
-
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
@@ -28,111 +24,6 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
-
-
-class WriteGate:
-    """Lets one write transaction at a time into a SQLite file, across the threads and the
-    worker processes of the app servers, queued on a kernel lock (flock) of a file next to
-    the database.
-
-    SQLite makes a writer that finds the file locked sleep and retry, 1, 2, 5, 10 ... 100 ms
-    apart: under 50 concurrent survey submissions that polling, not the writes, made the
-    slowest answers wait 300-500 ms. A waiter on the gate wakes as soon as the holder
-    commits. A process that dies holding it loses it (the kernel drops the lock), and a
-    writer outside the app (sqlite3 shell, another program) still meets SQLite's own lock
-    and busy timeout. One gate per file in a process; the same thread may enter it again."""
-
-    _gates = {}
-    _gates_lock = threading.Lock()
-
-    @classmethod
-    def for_file(cls, path):
-        path = os.path.abspath(path)
-        with cls._gates_lock:
-            if path not in cls._gates:
-                cls._gates[path] = cls(path + "-writelock")
-            return cls._gates[path]
-
-    def __init__(self, lock_path):
-        self.lock_path = lock_path
-        self._threads = threading.Lock()
-        self._local = threading.local()
-        self._file = None
-        self._pid = None
-
-    def _fd(self):
-        if self._pid != os.getpid():  # opened after a fork, never shared with the parent
-            self._file = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._file
-
-    def enter(self):
-        depth = getattr(self._local, "depth", 0)
-        if depth == 0:
-            self._threads.acquire()
-            try:
-                fcntl.flock(self._fd(), fcntl.LOCK_EX)
-            except BaseException:
-                self._threads.release()
-                raise
-        self._local.depth = depth + 1
-
-    def leave(self):
-        depth = getattr(self._local, "depth", 0)
-        if depth == 0:
-            return
-        self._local.depth = depth - 1
-        if depth == 1:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_UN)
-            finally:
-                self._threads.release()
-
-
-class GatedSqliteDatabase(PooledSqliteDatabase):
-    """The app's SQLite database: pooled connections, write transactions through a WriteGate
-    (entered by BEGIN, left by COMMIT or ROLLBACK; savepoints of nested atomic() blocks
-    neither enter nor leave it)."""
-
-    def __init__(self, database, *args, **kwargs):
-        super().__init__(database, *args, **kwargs)
-        self.write_gate = WriteGate.for_file(database) if database != ":memory:" else None
-        self._holding = threading.local()
-
-    def begin(self, lock_type=None):
-        if self.write_gate is None:
-            return super().begin(lock_type)
-        self.write_gate.enter()
-        try:
-            super().begin(lock_type)
-        except BaseException:
-            self.write_gate.leave()
-            raise
-        self._holding.gate = True
-
-    def commit(self):
-        try:
-            super().commit()
-        finally:
-            self._leave_gate()
-
-    def rollback(self):
-        try:
-            super().rollback()
-        finally:
-            self._leave_gate()
-
-    def close(self):
-        closed = super().close()  # refuses while a transaction is open
-        # a connection handed back in a transaction opened outside atomic() is rolled back
-        # by the pool before its next use; the gate must not wait for that
-        self._leave_gate()
-        return closed
-
-    def _leave_gate(self):
-        if getattr(self._holding, "gate", False):
-            self._holding.gate = False
-            self.write_gate.leave()
 
 
 def open_database(url):
@@ -158,7 +49,7 @@ def open_database(url):
         # `timeout` of a pooled database is how long to wait for a free connection (the
         # busy timeout is the pragma above)
         parsed.setdefault("timeout", 30)
-        return GatedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
     if url.startswith(("postgres://", "postgresql://")):
         # fail fast when the server is unreachable instead of hanging a worker
         parsed = parse(url)
