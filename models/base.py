@@ -3,6 +3,8 @@
 SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
 ``sqlite:///path/to/file.db`` or ``postgresql://user:password@host:5432/name``.
 """
+import atexit
+
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
@@ -115,6 +117,16 @@ def release_connections():
         database.close()
     if isinstance(database, PooledDatabase):
         database.close_idle()
+
+
+@atexit.register
+def _close_connections_at_exit():
+    """A clean exit (CLI command, gunicorn worker) closes the pooled connections, so the last
+    close checkpoints SQLite's WAL into the database file."""
+    try:
+        release_connections()
+    except Exception:  # noqa: BLE001 - a transaction still open: leave it to SQLite's recovery
+        pass
 
 
 def is_sqlite():
