@@ -91,6 +91,12 @@ class DomainModelView(RoleRequired, ModelView):
         return current_user.is_authenticated and current_user.has_role(self.delete_role)
 
     # ------------------------------------------------------------------ listing
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        """An empty choice column (a question without a dimension) shows as blank, like every
+        other empty cell; Flask-Admin's choice lookup would print "None"."""
+        value = super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+        return "" if value is None else value
+
     def _list_foreign_keys(self):
         fields = self.model._meta.fields
         names = [c[0] if isinstance(c, tuple) else c for c in self._list_columns]

@@ -51,6 +51,8 @@ def test_view_pages_render_for_its_role(demo_app, clients, view, model, endpoint
         total = model.select().count()
     if total:
         assert "list-checkbox-column" in html or "table" in html
+    # an empty cell is blank, never Python's "None" (e.g. a question without a dimension)
+    assert not re.search(r">\s*None\s*<", html), endpoint
     pages = ["/new/"] if view.can_create else []
     if row_id is not None:
         pages.append(f"/details/?id={row_id}")
