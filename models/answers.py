@@ -255,10 +255,13 @@ def _store(survey, submission, invitation, open_link, language, moment):
                         language=language)
     values = [response.survey_id, response.invitation_id, response.open_link_id, response.customer_id,
               response.branch_id, response.staff_id, moment, language]
-    query = Response.insert_many([values], fields=_RESPONSE_FIELDS).returning(Response.id)
+    query = Response.insert_many([values], fields=_RESPONSE_FIELDS)
+    returning = db.obj.returning_clause  # PostgreSQL; SQLite gives the id as lastrowid (any version)
+    if returning:
+        query = query.returning(Response.id)
     # first statement writes: the UNIQUE invitation decides a race here
-    response.id = execute_reusing_sql(query, ("store: response",),
-                                      *db_values(_RESPONSE_FIELDS, values)).fetchone()[0]
+    cursor = execute_reusing_sql(query, ("store: response",), *db_values(_RESPONSE_FIELDS, values))
+    response.id = cursor.fetchone()[0] if returning else cursor.lastrowid
     if submission.rows:
         rows = [_answer_values(response.id, row) for row in submission.rows]
         query = Answer.insert_many(rows, fields=_ANSWER_FIELDS)

@@ -118,8 +118,7 @@ def mark_opened(invitation, moment=None):
     """First time the customer opens the page (later openings keep the first time)."""
     moment = moment or now()
     if invitation.opened_at is None:
-        # one autocommit statement: SQLite's write lock is held only while it runs, with no
-        # Python (and no wait for the GIL) in between, as a BEGIN ... COMMIT would have
+        # one autocommit statement: SQLite's write lock is held only while it runs
         Invitation.update(opened_at=moment).where(
             (Invitation.id == invitation.id) & Invitation.opened_at.is_null()).execute()
         invitation.opened_at = moment
