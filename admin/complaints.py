@@ -146,6 +146,17 @@ class ComplaintAdmin(DomainModelView):
                              "rewards_penalties"]
     form_widget_args = {"description": {"rows": 5}}
 
+    def _order_by(self, query, joins, order):
+        """Sorting by number sorts by (year, seq): as text, 问字【2026】1000号 would come
+        before 问字【2026】101号."""
+        expanded = []
+        for field, descending in order:
+            if field in ("number", Complaint.number):
+                expanded += [(Complaint.year, descending), (Complaint.seq, descending)]
+            else:
+                expanded.append((field, descending))
+        return super()._order_by(query, joins, expanded)
+
     def on_model_change(self, form, model, is_created):
         if is_created:
             model.created_by = current_user.id

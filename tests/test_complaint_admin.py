@@ -309,3 +309,18 @@ def test_admin_edits_sla_policy_and_new_complaints_follow_it(app, en, office):
     assert "There is already a policy for this severity and customer grade" in response.get_data(as_text=True)
     assert SlaPolicy.select().count() == 1
     assert en("manager").get("/admin/slapolicy/").status_code == 403
+
+
+def test_sorting_by_number_follows_year_and_sequence(app, en, office):
+    customer = make_customer(office["branch"])
+    for year, seq in ((2026, 1000), (2025, 5000), (2026, 99), (2026, 101)):
+        complaint = make_complaint(customer)
+        Complaint.update(year=year, seq=seq, number=f"问字【{year}】{seq:03d}号").where(
+            Complaint.id == complaint.id).execute()
+    column = [name for name, _label in _view(app)._list_columns].index("number")
+    expected = ["问字【2025】5000号", "问字【2026】099号", "问字【2026】101号", "问字【2026】1000号"]
+    staff = en("staff")
+    ascending = staff.get(f"/admin/complaint/?sort={column}").get_data(as_text=True)
+    assert re.findall(r"问字【\d{4}】\d+号", ascending) == expected
+    descending = staff.get(f"/admin/complaint/?sort={column}&desc=1").get_data(as_text=True)
+    assert re.findall(r"问字【\d{4}】\d+号", descending) == expected[::-1]
