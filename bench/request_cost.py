@@ -11,7 +11,6 @@ This is the CPU a server spends per request; bench/submit_bench.py measures the 
 pages under 50 concurrent clients.
 """
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -21,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playhouse.test_utils import count_queries  # noqa: E402
 
 from bench.common import arguments, median, open_database, percentile  # noqa: E402
+from bench.submit_bench import CSRF, prepare  # noqa: E402
 from models import db  # noqa: E402
 from models.base import release_connections  # noqa: E402
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from wsgi import create_wsgi_app  # noqa: E402
 
 
 def main():
@@ -32,11 +31,9 @@ def main():
                      warmup=(200, "submissions before measuring")).parse_args()
     url = open_database(args.database)
     os.environ.setdefault("SECRET_KEY", "bench-secret")
-    from bench.submit_bench import prepare
     _survey, form, tokens = prepare(args.warmup + args.n)
     db.close()
     release_connections()
-    from wsgi import create_wsgi_app
     app = create_wsgi_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": True})
     client = app.test_client()
     times = {"form page (GET)": [], "answers (POST)": [], "thank-you page": []}

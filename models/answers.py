@@ -69,9 +69,8 @@ def raw_from_form(questions, form):
 
 def survey_questions(survey):
     """Questions in order, each with `.choice_list` loaded (two queries in all)."""
-    survey_id = survey.id if isinstance(survey, Survey) else survey
-    query = Question.select().where(Question.survey == survey_id).order_by(Question.position, Question.id)
-    questions = list(select_reusing_sql(query, ("questions",), survey_id))
+    query = Question.select().where(Question.survey == survey.id).order_by(Question.position, Question.id)
+    questions = list(select_reusing_sql(query, ("questions",), survey.id))
     by_question = {q.id: [] for q in questions}
     if questions:
         ids = list(by_question)
@@ -239,11 +238,10 @@ _ANSWER_FIELDS = (Answer.response, Answer.question, Answer.value, Answer.expecta
 
 
 def _answer_values(response_id, row):
-    """One Answer row for insert_many, every column present, in _ANSWER_FIELDS order."""
-    question, choice, staff = row["question"], row.get("choice"), row.get("staff")
-    return (response_id, question.id if isinstance(question, Question) else question, row.get("value"),
-            row.get("expectation"), choice.id if isinstance(choice, Choice) else choice,
-            staff.id if isinstance(staff, Staff) else staff, row.get("text") or "")
+    """One Answer row (a validate_answers row) for insert_many, in _ANSWER_FIELDS order."""
+    choice = row.get("choice")
+    return (response_id, row["question"].id, row.get("value"), row.get("expectation"),
+            choice.id if choice is not None else None, row.get("staff"), row.get("text") or "")
 
 
 def _store(survey, submission, invitation, open_link, language, moment):

@@ -296,7 +296,7 @@ def test_questions_of_each_survey_come_back_fresh(app, office, survey):
         for _ in range(2):
             assert [q.kind for q in survey_questions(first)] == list(questions)
             assert [len(q.choice_list) for q in survey_questions(first)] == [0, 0, 3, 3, 0, 0, 0]
-            assert [(q.text, [c.text for c in q.choice_list]) for q in survey_questions(second.id)] == [
+            assert [(q.text, [c.text for c in q.choice_list]) for q in survey_questions(second)] == [
                 ("渠道", ["电话", "网站"]), ("建议", [])]
         # the statement text is kept, the rows are not: a change shows at once
         Question.update(text="联系渠道").where(Question.id == pick.id).execute()
