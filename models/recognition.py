@@ -49,6 +49,11 @@ Award.add_index(Award.index(Award.staff, Award.kind, Award.period, unique=True, 
 
 
 class RewardPenalty(BaseModel):
+    """A reward (cash bonus, extra leave, promotion) or penalty (verbal or written warning,
+    demotion) decided for a staff member, with the reason and the complaint behind it.
+    A cash bonus needs an amount above zero, extra leave a number of days above zero
+    (validate(), on every save)."""
+
     staff = ForeignKeyField(Staff, backref="rewards_penalties", on_delete="CASCADE", verbose_name=_l("Staff"))
     kind = CharField(max_length=20, choices=REWARD_PENALTY_KINDS, verbose_name=_l("Kind"))
     amount = DecimalField(max_digits=12, decimal_places=2, null=True, verbose_name=_l("Amount (yuan)"))
@@ -65,6 +70,17 @@ class RewardPenalty(BaseModel):
     @property
     def is_penalty(self):
         return self.kind in PENALTY_KINDS
+
+    def save(self, *args, **kwargs):
+        self.validate()
+        return super().save(*args, **kwargs)
+
+    def validate(self):
+        """Raises ValueError (message for the user) when the decision is incomplete."""
+        if self.kind == "cash" and not (self.amount is not None and self.amount > 0):
+            raise ValueError(str(_l("A cash bonus needs an amount.")))
+        if self.kind == "leave" and not (self.leave_days is not None and self.leave_days > 0):
+            raise ValueError(str(_l("Extra leave needs a number of days.")))
 
     def __str__(self):
         return f"{self.staff.name} {self.kind}"

@@ -101,7 +101,7 @@ def invite_closed_complaints(survey, expires_at=None):
     """One invitation (callback survey) for each closed complaint that has none for `survey`."""
     already = Invitation.select(Invitation.complaint).where(
         (Invitation.survey == survey) & Invitation.complaint.is_null(False))
-    complaints = Complaint.select().where((Complaint.stage == "closed") & Complaint.id.not_in(already))
+    complaints = Complaint.select().where(~Complaint.open_condition() & Complaint.id.not_in(already))
     with db.atomic():
         return [Invitation.create(survey=survey, complaint=c, customer=c.customer_id, expires_at=expires_at)
                 for c in complaints]
