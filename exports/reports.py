@@ -48,6 +48,18 @@ def report_title(period):
     return period.label
 
 
+def period_text(period):
+    """"2026-11-23 – 2026-11-29": the days the period covers (both included)."""
+    first, last = period.start.date().isoformat(), period.last_day.isoformat()
+    return first if first == last else f"{first} – {last}"
+
+
+def office_name():
+    """The office's name for printed pages: the setting "office.name", else the product's name."""
+    from models.audit import Setting
+    return (Setting.get_value("office.name", "") or "").strip() or _("Service desk")
+
+
 def _fraction(percentage):
     """A glossary percentage (0-100, rounded) as the workbook's percent cell (0-1)."""
     return None if percentage is None else percentage / 100
@@ -309,12 +321,12 @@ def report_sheets(period, builders=None, moment=None):
     built one after the other as they are written; every "now" figure is counted at
     `moment` (default: now), one moment for the whole workbook."""
     moment = moment or now()
+    title = (office_name(), report_title(period), period_text(period))
     for build in builders or REPORT_SHEETS:
         result = build(period, moment)
-        if isinstance(result, Sheet):
-            yield result
-        else:
-            yield from result
+        for sheet in [result] if isinstance(result, Sheet) else result:
+            sheet.print_title = (title[0], f"{title[1]} · {sheet.title}", title[2])
+            yield sheet
 
 
 def report_filename(period):
