@@ -3,13 +3,14 @@
 Views stay thin: every workflow step is a function of models.workflow."""
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from playhouse.flask_utils import get_object_or_404
 
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
@@ -255,9 +256,7 @@ class ComplaintAdmin(DomainModelView):
 
     @expose("/stage/", methods=("POST",))
     def stage_view(self):
-        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = get_object_or_404(Complaint, Complaint.id == request.args.get("id", type=int))
         stage = request.form.get("stage", "")
         try:
             on_time = workflow.complete_stage(complaint, stage, _user(), **self._stage_deliverable(stage))
@@ -278,9 +277,7 @@ class ComplaintAdmin(DomainModelView):
 
     @expose("/escalate/", methods=("POST",))
     def escalate_view(self):
-        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = get_object_or_404(Complaint, Complaint.id == request.args.get("id", type=int))
         if workflow.escalate([complaint], _user(), request.form.get("reason", "").strip()):
             flash(_("Complaint %(number)s escalated.", number=complaint.number), "success")
         else:
@@ -305,9 +302,7 @@ class RectificationAdmin(DomainModelView):
 
     @expose("/print/")
     def print_view(self):
-        worksheet = Rectification.get_or_none(Rectification.id == request.args.get("id", type=int))
-        if worksheet is None:
-            abort(404)
+        worksheet = get_object_or_404(Rectification, Rectification.id == request.args.get("id", type=int))
         complaint = worksheet.complaint
         return self.render("admin/complaints/worksheet.html", worksheet=worksheet, complaint=complaint,
                            field=lambda name: Rectification._meta.fields[name], printed_at=now())
@@ -335,9 +330,7 @@ class CallbacksDueView(RoleBaseView):
         horizon = request.args.get("days", default=0, type=int)
         horizon = max(0, min(horizon, 90))
         if request.method == "POST":
-            customer = Customer.get_or_none(Customer.id == request.form.get("customer", type=int))
-            if customer is None:
-                abort(404)
+            customer = get_object_or_404(Customer, Customer.id == request.form.get("customer", type=int))
             try:
                 workflow.record_scheduled_callback(
                     customer, _user(), due_date=_parse_date(request.form.get("due_date"), _l("Invalid due date.")),

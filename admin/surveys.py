@@ -10,6 +10,7 @@ from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_admin.contrib.peewee.form import InlineFormAdmin
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
+from playhouse.flask_utils import get_object_or_404
 from wtforms.fields import HiddenField
 from wtforms.validators import Optional
 
@@ -129,9 +130,7 @@ class SurveyAdmin(DomainModelView):
     @expose("/open-link/", methods=("POST",))
     def new_open_link(self):
         """One click from the survey page: a new open link, straight to its printable QR code."""
-        survey = Survey.get_or_none(Survey.id == request.form.get("survey", type=int))
-        if survey is None:
-            abort(404)
+        survey = get_object_or_404(Survey, Survey.id == request.form.get("survey", type=int))
         label = request.form.get("label", "").strip()[:100]
         link = OpenLink.create(survey=survey, label=label)
         record(link, "create", _user())
@@ -170,10 +169,7 @@ class LinkQrMixin:
     """QR code downloads (PNG, SVG) and a printable page for a link of this view's model."""
 
     def _link(self, link_id):
-        link = self.model.get_or_none(self.model.id == link_id)
-        if link is None:
-            abort(404)
-        return link
+        return get_object_or_404(self.model, self.model.id == link_id)
 
     @expose("/qr/<int:link_id>.<kind>")
     def qr(self, link_id, kind):

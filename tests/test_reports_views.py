@@ -4,11 +4,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from playhouse.test_utils import count_queries
 
 from models import Award, Callback, Choice, Invitation, OpenLink, Response, RewardPenalty, Survey, clock
 
-from .helpers import make_branch, make_customer, make_staff
+from .helpers import count_queries, make_branch, make_customer, make_staff
 from .test_reports import NOW, answer, complaint_at, question
 
 SCORING_URLS = ["/admin/scoring/ranking/", "/admin/scoring/ranking/?period=month",

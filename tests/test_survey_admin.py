@@ -7,6 +7,7 @@ import zlib
 from datetime import datetime
 
 import pytest
+import zxingcpp  # pinned in requirements-dev.txt: decodes the QR codes
 
 from models import Answer, Choice, Complaint, Invitation, OpenLink, Question, Response, Survey
 from models import clock
@@ -137,7 +138,6 @@ def _png_pixels(png):
 
 
 def _decode_qr(png):
-    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp is pinned in requirements-dev.txt")
     width, height, pixels = _png_pixels(png)
     found = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
     return [barcode.text for barcode in found]
