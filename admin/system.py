@@ -41,7 +41,7 @@ class SlaPolicyAdmin(DomainModelView):
     required_role = "admin"
     delete_role = "admin"
     column_list = ["severity", "customer_grade", "acknowledge_hours", "result_hours", "rectify_hours",
-                   "callback_hours"]
+                   "callback_hours", "hours_kind"]
 
 
 class SettingAdmin(DomainModelView):

@@ -145,3 +145,9 @@ def _complaint_owner(schema):
         schema.database.execute_sql(
             "UPDATE complaint SET assignee_id = first_responder_id "
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
+
+
+@migration(70, "working-time calendars (work_calendar, calendar_day); slapolicy.hours_kind (calendar or working hours)")
+def _working_time_calendars(schema):
+    # every existing policy keeps counting around the clock, as before
+    schema.add_column("slapolicy", "hours_kind", CharField(max_length=10, default="calendar"))
