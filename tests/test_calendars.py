@@ -204,7 +204,7 @@ def test_a_branch_calendar_with_a_local_holiday_and_its_own_hours(app):
 def test_stored_calendars_refuse_bad_hours_a_second_office_calendar_and_a_day_twice(app):
     with app.app_context():
         office_calendar()
-        with pytest.raises(CalendarError, match="office calendar"):
+        with pytest.raises(CalendarError, match="全公司日历"):  # the office speaks Chinese
             WorkCalendar.create(name="第二个")
         with pytest.raises(CalendarError):
             WorkCalendar.create(name="坏", branch=make_branch(), monday="九点到六点")
@@ -212,7 +212,7 @@ def test_stored_calendars_refuse_bad_hours_a_second_office_calendar_and_a_day_tw
             WorkCalendar.create(name="全关", branch=make_branch("甘宁分公司"), **{d: "" for d in (
                 "monday", "tuesday", "wednesday", "thursday", "friday")})
         CalendarDay.create(day=date(2030, 1, 1), kind="off", name="元旦")
-        with pytest.raises(CalendarError, match="already"):
+        with pytest.raises(CalendarError, match="已在该日历中录入过"):
             CalendarDay.create(day=date(2030, 1, 1), kind="off", name="元旦")
         saved = WorkCalendar.get(WorkCalendar.branch.is_null())
         saved.monday = "9:00 - 12:00，13:30-18:00"
