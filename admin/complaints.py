@@ -20,6 +20,7 @@ from models import workflow
 from models.workflow import WorkflowError
 
 from .base import DomainModelView, RoleBaseView, _user
+from .custom_fields import CustomFieldsMixin
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
 
@@ -112,7 +113,8 @@ def _staff_from_form(key, message):
     return staff
 
 
-class ComplaintAdmin(DomainModelView):
+class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
+    custom_entity = "complaint"  # the administrator's own fields (System → Custom fields)
     # the number, what it is about, where it stands and how much time is left
     column_list = ["number", "title", "customer", "branch", "severity", "stage", "due_at", "responsible_staff",
                    "assignee", "received_at"]
@@ -231,6 +233,7 @@ class ComplaintAdmin(DomainModelView):
             "satisfaction_choices": SATISFACTION,
             "channel_choices": CALLBACK_CHANNELS,
             "due_html": _complaint_due(self, None, complaint, "due_at"),
+            "custom_values": self.custom_values_shown(complaint),
             "today": now().date(),
         }
 
