@@ -140,7 +140,8 @@ def _free_code(entity):
 class FieldValue(BaseModel):
     """One stored value of a custom field (columns by kind: see the module docstring)."""
 
-    field = ForeignKeyField(CustomField, backref="+", on_delete="CASCADE")
+    # index=False: every (field, value, entity) index starts with the field
+    field = ForeignKeyField(CustomField, backref="+", on_delete="CASCADE", index=False)
     text = CharField(max_length=TEXT_MAX, null=True)
     long_text = TextField(null=True)
     number = DecimalField(max_digits=18, decimal_places=4, null=True)
@@ -148,7 +149,8 @@ class FieldValue(BaseModel):
 
 
 class CustomerFieldValue(FieldValue):
-    customer = ForeignKeyField(Customer, backref="+", on_delete="CASCADE")
+    # index=False: the (customer, field) index below serves lookups by customer
+    customer = ForeignKeyField(Customer, backref="+", on_delete="CASCADE", index=False)
 
     class Meta:
         table_name = "customer_field_value"
@@ -161,7 +163,7 @@ class CustomerFieldValue(FieldValue):
 
 
 class ComplaintFieldValue(FieldValue):
-    complaint = ForeignKeyField(Complaint, backref="+", on_delete="CASCADE")
+    complaint = ForeignKeyField(Complaint, backref="+", on_delete="CASCADE", index=False)
 
     class Meta:
         table_name = "complaint_field_value"
