@@ -14,6 +14,7 @@ from markupsafe import Markup
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
+from models.custom_fields import COLUMN_PREFIX
 from models.complaints import CALLBACK_CHANNELS, SATISFACTION, callbacks_due
 from models.i18n import label_of
 from models import workflow
@@ -87,6 +88,10 @@ class DueSoonFilter(BasePeeweeFilter):
 
 def _field_label(object_type, name):
     """The label a history row's field has on its model (the code itself if unknown)."""
+    if name.startswith(COLUMN_PREFIX):  # a custom field: its label, also when deactivated since
+        from models.custom_fields import CustomField
+        custom = CustomField.get_or_none(CustomField.entity == "complaint", CustomField.code == name[len(COLUMN_PREFIX):])
+        return custom.label if custom is not None else name
     model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
     field = model._meta.fields.get(name) if model else None
     if field is not None and field.verbose_name:
