@@ -150,4 +150,4 @@ def _complaint_owner(schema):
 @migration(70, "working-time calendars (work_calendar, calendar_day); slapolicy.hours_kind (calendar or working hours)")
 def _working_time_calendars(schema):
     # every existing policy keeps counting around the clock, as before
-    schema.add_column("slapolicy", "hours_kind", CharField(max_length=10, default="calendar"))
+    schema.add_column("sla_policy", "hours_kind", CharField(max_length=10, default="calendar"))
