@@ -19,7 +19,7 @@ from models import db
 from models.audit import record_changes
 from models.choices import ChoiceList, ChoiceValue, create_list, labels_of, localized, parse_options
 from models.custom_fields import (CHOICE_KINDS, COLUMN_PREFIX, CustomFieldError, clean, clean_choice,
-                                  fields_for, has_values, matching_ids, options_of, read_values, shown, write_values)
+                                  FieldMatch, fields_for, has_values, options_of, read_values, shown, write_values)
 
 from .base import DomainModelView, _user
 
@@ -61,7 +61,10 @@ class CustomFieldFilter(BasePeeweeFilter):
 
     def apply(self, query, value):
         operation = {"after": "gt", "before": "lt"}.get(self.op, self.op)
-        return query.where(self.model._meta.primary_key.in_(matching_ids(self.field, operation, value)))
+        match = FieldMatch(self.model._meta.primary_key, self.field, operation, value)
+        query = query.where(match)
+        query._field_matches = [*getattr(query, "_field_matches", ()), match]
+        return query
 
     def operation(self):
         return self.OPERATIONS[self.op]
@@ -181,6 +184,13 @@ class CustomFieldsMixin:
             if field.in_filter:
                 filters += [CustomFieldFilter(self.model, field, op) for op in filter_operations(field)]
         return filters or None
+
+    def _order_by(self, query, joins, order):
+        """Flask-Admin orders the list after counting it: from here on, a filter on a common
+        custom value reads the list in its order (models.custom_fields.FieldMatch)."""
+        for match in getattr(query, "_field_matches", ()):
+            match.read_in_list_order()
+        return super()._order_by(query, joins, order)
 
     # -------------------------------------------------------------- showing values
     def _custom_values(self, rows):
