@@ -192,6 +192,8 @@ def test_exports_carry_the_custom_fields(app, login_as, office, fields):
     assert row["Last visit"].date() == date(2026, 11, 2)
     csv_text = manager.get("/admin/customer/export/csv/").get_data(as_text=True)
     assert "Area" in csv_text.splitlines()[0] and "99.5" in csv_text
+    details = manager.get(f"/admin/customer/details/?id={customer.id}").get_data(as_text=True)
+    assert "Area" in details and "99.5" in details and "2026-11-02" in details
 
 
 def test_the_customer_import_template_and_importer_know_the_custom_fields(app, login_as, office, fields):
