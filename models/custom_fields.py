@@ -152,6 +152,9 @@ class CustomerFieldValue(FieldValue):
     # index=False: the (customer, field) index below serves lookups by customer
     customer = ForeignKeyField(Customer, backref="+", on_delete="CASCADE", index=False)
 
+    def __str__(self):
+        return f"#{self.customer_id} {self.field_id}: {self.text or self.number or self.date or ''}"
+
     class Meta:
         table_name = "customer_field_value"
         indexes = (
@@ -164,6 +167,9 @@ class CustomerFieldValue(FieldValue):
 
 class ComplaintFieldValue(FieldValue):
     complaint = ForeignKeyField(Complaint, backref="+", on_delete="CASCADE", index=False)
+
+    def __str__(self):
+        return f"#{self.complaint_id} {self.field_id}: {self.text or self.number or self.date or ''}"
 
     class Meta:
         table_name = "complaint_field_value"
