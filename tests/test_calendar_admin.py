@@ -71,12 +71,11 @@ def test_bad_hours_are_refused_in_the_form_and_good_ones_are_kept_tidy(login_as,
         assert saved.monday == "08:30-12:00, 13:30-17:30" and saved.branch_id == office["branch"].id
 
 
-def test_an_sla_policy_counts_working_hours_when_told_to(login_as, app):
-    admin = login_as("admin")
-    response = admin.post("/admin/slapolicy/new/", {
-        "severity": "high", "customer_grade": "", "acknowledge_hours": "1", "result_hours": "8",
-        "rectify_hours": "16", "callback_hours": "24", "hours_kind": "working"})
-    assert response.status_code == 302, response.get_data(as_text=True)
+def test_sla_policies_count_calendar_hours_unless_told_otherwise(app):
     with app.app_context():
-        assert SlaPolicy.get(SlaPolicy.severity == "high").hours_kind == "working"
-        assert SlaPolicy().hours_kind == "calendar"  # today's behaviour stays the default
+        policy = SlaPolicy.create(severity="high", acknowledge_hours=1, result_hours=8, rectify_hours=16,
+                                  callback_hours=24)
+        assert SlaPolicy.get_by_id(policy.id).hours_kind == "calendar"  # today's behaviour stays the default
+        policy.hours_kind = "working"
+        policy.save()
+        assert SlaPolicy.get_by_id(policy.id).hours_kind == "working"
