@@ -16,11 +16,13 @@ from models import Branch, Callback, Complaint, Customer, Rectification, Staff, 
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
 from models.complaints import CALLBACK_CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
+from models.custom_fields import COLUMN_PREFIX
 from models.i18n import label_of
 from models import workflow
 from models.workflow import WorkflowError
 
 from .base import DomainModelView, RoleBaseView, _user
+from .custom_fields import CustomFieldsMixin
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
 
@@ -87,6 +89,10 @@ class DueSoonFilter(BasePeeweeFilter):
 
 def _field_label(object_type, name):
     """The label a history row's field has on its model (the code itself if unknown)."""
+    if name.startswith(COLUMN_PREFIX):  # a custom field: its label, also when deactivated since
+        from models.custom_fields import CustomField
+        custom = CustomField.get_or_none(CustomField.entity == "complaint", CustomField.code == name[len(COLUMN_PREFIX):])
+        return custom.label if custom is not None else name
     model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
     field = model._meta.fields.get(name) if model else None
     if field is not None and field.verbose_name:
@@ -113,7 +119,8 @@ def _staff_from_form(key, message):
     return staff
 
 
-class ComplaintAdmin(DomainModelView):
+class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
+    custom_entity = "complaint"  # the administrator's own fields (System → Custom fields)
     # the number, what it is about, where it stands and how much time is left
     column_list = ["number", "title", "customer", "branch", "severity", "stage", "due_at", "responsible_staff",
                    "assignee", "received_at"]
@@ -232,6 +239,7 @@ class ComplaintAdmin(DomainModelView):
             "satisfaction_choices": SATISFACTION,
             "channel_choices": CALLBACK_CHANNELS,
             "due_html": _complaint_due(self, None, complaint, "due_at"),
+            "custom_values": self.custom_values_shown(complaint),
             "today": now().date(),
         }
 

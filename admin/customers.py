@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from models import Branch, Customer, Staff
 
 from .base import DomainModelView
+from .custom_fields import CustomFieldsMixin
 
 
 class RelatedFilter(FilterEqual):
@@ -34,7 +35,8 @@ CUSTOMER_AJAX = {"fields": ["name", "organisation", "phone"], "page_size": 20}
 COMPLAINT_AJAX = {"fields": ["number", "title"], "page_size": 20}
 
 
-class CustomerAdmin(DomainModelView):
+class CustomerAdmin(CustomFieldsMixin, DomainModelView):
+    custom_entity = "customer"  # the administrator's own fields (System → Custom fields)
     # the columns an office looks a customer up by
     column_list = ["name", "organisation", "phone", "kind", "grade", "lifecycle", "deal_state", "branch",
                    "account_manager", "churned"]

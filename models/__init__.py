@@ -1,7 +1,10 @@
 """The domain, as Peewee models. Bind with models.base.bind_database(url) before use."""
 from .audit import ExportLog, History, Setting
 from .base import bind_database, db
+from .calendars import CalendarDay, WorkCalendar
+from .choices import ChoiceList, ChoiceValue
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
+from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
 from .customers import Customer
 from .org import Branch, Staff, User
 from .recognition import Award, RewardPenalty
@@ -9,7 +12,8 @@ from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, S
 
 # In dependency order: create_tables() follows it, drop goes backwards.
 ALL_MODELS = [
-    Branch, Staff, User, Customer, ComplaintCounter, SlaPolicy, Complaint, Rectification, Callback,
+    Branch, Staff, User, WorkCalendar, CalendarDay, ChoiceList, ChoiceValue, CustomField, Customer, ComplaintCounter,
+    SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
     Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
     Award, RewardPenalty, History, ExportLog, Setting,
 ]
