@@ -1,5 +1,6 @@
 """What every admin view shares: login and role checks, labels from the models,
 related rows loaded in one query per column, writes in one transaction with history."""
+import re
 from math import ceil
 
 from flask import abort, current_app, flash, has_app_context, redirect, request, url_for
@@ -175,10 +176,11 @@ class DomainModelView(RoleRequired, ModelView):
         if page_size is None:
             page_size = self.page_size
         if page_size:
-            query = query.limit(page_size)
+            page = min(page or 0, max(0, ceil(count / page_size) - 1))
+            # past the cap, the last page offered ends at the cap
+            query = query.limit(min(page_size, count - page * page_size) if count.more else page_size)
             if page:
-                last_page = max(0, ceil(count / page_size) - 1)
-                query = query.offset(min(page, last_page) * page_size)
+                query = query.offset(page * page_size)
         if not execute:
             return count, query
         rows = list(query)
@@ -188,7 +190,7 @@ class DomainModelView(RoleRequired, ModelView):
     def _literal_search(self, query, text, joins):
         """Every word of `text` in one of the searchable columns, as typed: LIKE with % and _
         escaped (peewee's contains)."""
-        for word in text.split():
+        for word in re.sub(r"[\x00-\x1f\x7f]", " ", text).split():
             condition = None
             for field in self._search_fields:
                 query = self._handle_join(query, field, joins)

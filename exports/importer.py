@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale, gettext as _
 from peewee import fn
 
-from models import Branch, Customer, Staff, db
+from models import Branch, Customer, Staff, db, search
 from models.audit import record
 from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
 from models.i18n import babel_locale
@@ -422,6 +422,7 @@ def import_customers(preview, mode, user=None):
             customer = Customer.create(**row.values)
             record(customer, "create", user, "import", "", f"row {row.number}")
             created.append(customer)
+    search.sync()  # index the new files now rather than in the next search
     return created
 
 

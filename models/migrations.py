@@ -133,3 +133,13 @@ def _answer_response_question_value(schema):
     # `bench/scoring_bench.py --rows 1000000 --index-effect` (SQLite, 2 cores): CSAT per
     # branch over 12 months 448 -> 181 ms median, NPS per branch 212 -> 106 ms.
     schema.add_index("answer", ["response_id", "question_id", "value"])
+
+
+@migration(60, "search index of complaints and customers, and the triggers that keep it in sync (models/search.py)")
+def _search_index(schema):
+    # Built from the rows already stored (on 1M complaints and 1M customers: see
+    # docs/SCALING.md for how long); `flask --app app reindex` builds it again at any time.
+    # A new database gets it from create_tables(), with its tables.
+    if schema.has_table("complaint") and schema.has_table("customer"):
+        from .search import create_search_schema
+        create_search_schema(schema.database)

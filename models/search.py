@@ -52,7 +52,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from peewee import SQL, Case, Cast, DatabaseError, Expression, Table, Value, fn
+from peewee import SQL, Case, Cast, DatabaseError, DatabaseProxy, Expression, Table, Value, fn
 
 from .base import db, is_sqlite
 from .complaints import Complaint
@@ -164,7 +164,7 @@ class Query:
 def parse(text):
     """The search box's text as a Query. Anything that is not a letter, a digit or a CJK
     character only separates words, so no input can be a wildcard or an operator."""
-    raw = (text or "")[:MAX_QUERY].strip()
+    raw = re.sub(r"[\x00-\x1f\x7f]", " ", (text or "")[:MAX_QUERY]).strip()
     query = Query(raw)
     compact = re.sub(r"\s+", "", normalize(raw))
     number = _NUMBER_QUERY.match(compact)
@@ -238,6 +238,12 @@ def _sqlite(database):
     return isinstance(database, SqliteDatabase)
 
 
+def _database(database):
+    """The Database itself: `database`, or the one behind the proxy `db` when None."""
+    database = database if database is not None else db
+    return database.obj if isinstance(database, DatabaseProxy) else database
+
+
 def _changed(columns, old="OLD", new="NEW", sqlite=True):
     op = "IS NOT" if sqlite else "IS DISTINCT FROM"
     return " OR ".join(f'{old}."{c}" {op} {new}."{c}"' for c in columns)
@@ -308,18 +314,19 @@ END $$''']
     return statements
 
 
-def create_search_schema(database=None):
+def create_search_schema(database=None, fill=True):
     """Create the search tables, the queue and the triggers where missing (safe to repeat).
-    Tables created now on a database that already holds complaints or customers are filled
-    (rebuild), so the index is never silently empty."""
-    database = database or db.obj
+    With `fill`, tables created now on a database that already holds complaints or customers
+    are filled (rebuild), so the index is never silently empty. Returns True when the search
+    tables were created now."""
+    database = _database(database)
     sqlite = _sqlite(database)
     tables = [f"{kind}_fts" if sqlite else f"{kind}_search" for kind in KINDS]
     new = not all(database.table_exists(t) for t in tables)
     with database.atomic():
         for statement in (_sqlite_schema() if sqlite else _postgres_schema()):
             database.execute_sql(statement)
-        if new and any(database.execute_sql(f'SELECT 1 FROM "{k}" LIMIT 1').fetchone() for k in KINDS):
+        if fill and new and any(database.execute_sql(f'SELECT 1 FROM "{k}" LIMIT 1').fetchone() for k in KINDS):
             rebuild(database)
     return new
 
@@ -357,7 +364,7 @@ def _write(database, kind, docs, gone=()):
 def index_rows(kind, ids, database=None):
     """Re-tokenize the rows `ids` of `kind` from what is stored now; ids no longer stored
     leave the index."""
-    database = database or db.obj
+    database = _database(database)
     ids = sorted(set(ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -373,7 +380,7 @@ SYNC_BATCH = 2000
 def sync(database=None):
     """Bring the index up to date with every queued change. Costs one SELECT when nothing
     is queued; the write transaction is only opened when something is."""
-    database = database or db.obj
+    database = _database(database)
     p = _param(database)
     if not database.execute_sql('SELECT 1 FROM "search_queue" LIMIT 1').fetchone():
         return 0
@@ -400,7 +407,7 @@ REBUILD_CHUNK = 5000
 def rebuild(database=None, echo=None):
     """Build the whole index again from the complaints and customers stored (flask reindex).
     Returns {kind: rows indexed}."""
-    database = database or db.obj
+    database = _database(database)
     echo = echo or (lambda message: None)
     sqlite = _sqlite(database)
     p = _param(database)
@@ -441,7 +448,7 @@ def rebuild(database=None, echo=None):
 
 def index_size(database=None):
     """Bytes the search index takes on disk, per kind (tables and their indexes)."""
-    database = database or db.obj
+    database = _database(database)
     sizes = {}
     for name in KINDS:
         if _sqlite(database):
