@@ -14,7 +14,7 @@ from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
 
 from exports.listing import export_list
-from models import db, search as model_search
+from models import Customer, db, search as model_search
 from models.audit import record, record_changes
 
 # Lists count their rows up to this many, then show "10,000+" (config LIST_COUNT_CAP).
@@ -45,7 +45,13 @@ class CappedCount(int):
 
 class SearchAjaxLoader(QueryAjaxModelLoader):
     """Customer and complaint pickers (select2 search-as-you-type in forms) find through the
-    search index, the same way and in the same order as the lists' search boxes."""
+    search index, the same way and in the same order as the lists' search boxes. A customer
+    is shown with their phone, so the caller found by a phone tail can be told apart."""
+
+    def format(self, model):
+        choice = super().format(model)
+        phone = getattr(model, "phone", None) if self.model is Customer else None
+        return (choice[0], f"{choice[1]} · {phone}") if choice and phone else choice
 
     def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
         if not (term or "").strip():
