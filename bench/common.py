@@ -363,7 +363,8 @@ def analyze():
         db.execute_sql("ANALYZE")
     else:
         from models import ALL_MODELS
-        db.execute_sql("VACUUM ANALYZE " + ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS))
+        tables = [m._meta.table_name for m in ALL_MODELS] + ["complaint_search", "customer_search", "search_queue"]
+        db.execute_sql("VACUUM ANALYZE " + ", ".join(f'"{t}"' for t in tables))
 
 
 def describe_database(url):
