@@ -6,7 +6,7 @@ rows that the author may then edit like any other survey. SERVQUAL items are sco
 expectation per dimension (tangibles, reliability, responsiveness, assurance, empathy).
 """
 from .base import db
-from .i18n import _l
+from .i18n import LANGUAGE_CODES, _l
 from .surveys import Choice, Question, Survey
 
 # kind → (label, {language: definition}); a question is (kind, text, required, dimension, [choices])
@@ -155,7 +155,7 @@ def create_from_template(kind, language="zh_CN"):
     """Create an active survey with the template's questions and choices, in one transaction."""
     if kind not in TEMPLATES:
         raise ValueError(str(_l("Unknown survey template: %(kind)s", kind=kind)))
-    if language not in ("zh_CN", "en"):
+    if language not in LANGUAGE_CODES:
         raise ValueError(str(_l("Unknown survey language: %(language)s", language=language)))
     spec = TEMPLATES[kind][language]
     with db.atomic():

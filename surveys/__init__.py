@@ -11,11 +11,11 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 
-from app import limiter
+from extensions import limiter
 from models import Invitation, OpenLink
 from models.answers import (SCALES, LinkUnavailable, attribution, field_name, link_by_token, link_is_usable,
                             raw_from_form, staff_candidates, submit_response, survey_questions)
-from models.i18n import babel_locale
+from models.i18n import LANGUAGE_NAMES, babel_locale
 from models.survey_links import mark_opened
 
 bp = Blueprint("surveys", __name__, url_prefix="/s", template_folder="templates",
@@ -131,7 +131,7 @@ def open_link_page(token):
 @bp.route("/thanks")
 def thanks():
     language = request.args.get("lang")
-    if language not in ("zh_CN", "en"):
+    if language not in LANGUAGE_NAMES:
         return render_template("surveys/message.html", kind="thanks")
     with force_locale(babel_locale(language)):
         return render_template("surveys/message.html", kind="thanks")

@@ -11,7 +11,7 @@ from models import Answer, Complaint, Invitation, OpenLink, Question, Response, 
 from models import clock
 from models.survey_templates import create_from_template
 
-from .conftest import Client, make_branch, make_customer
+from .helpers import Client, make_branch, make_customer
 
 MOMENT = datetime(2026, 6, 1, 9, 0)
 

@@ -8,7 +8,7 @@ from models import Complaint, Question, Response, Survey
 from models.answers import ANONYMOUS_CUSTOMER_NAME
 
 from .browser import log_in
-from .conftest import PASSWORD
+from .helpers import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 
