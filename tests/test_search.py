@@ -13,16 +13,7 @@ import pytest
 from models import Complaint, Customer, db, search
 from models.base import is_sqlite
 
-from .conftest import make_branch, make_complaint, make_customer
-
-
-@pytest.fixture
-def en(login_as):
-    def _login(role="staff"):
-        client = login_as(role)
-        client.http.set_cookie("lang", "en")
-        return client
-    return _login
+from .helpers import make_branch, make_complaint, make_customer
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ Chromium, Chinese UI): the list's search box, and the customer picker of a new c
 import pytest
 
 from .browser import log_in, screenshot
-from .conftest import PASSWORD, make_complaint, make_customer
+from .helpers import PASSWORD, make_complaint, make_customer
 
 
 @pytest.fixture
