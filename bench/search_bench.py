@@ -222,6 +222,12 @@ def main():
     describe_database(args.database or "a temporary SQLite file")
     print("search index size: " + ", ".join(f"{k} {v / 2 ** 20:,.0f} MiB (table itself {table_sizes[k] / 2 ** 20:,.0f} MiB)"
                                              for k, v in sizes.items()))
+    print("\n| list | query | found | search p50 / p95 | LIKE p50 (found) | LIKE / search |")
+    print("|---|---|---|---|---|---|")
+    for name, label, text, count, like_count, p50, p95, _statements, l50, _l95 in results:
+        found = f"{count:,}+" if count == 10_000 else f"{count:,}"
+        print(f"| {name}s | {label} `{text}` | {found} | {p50 * 1000:,.1f} / {p95 * 1000:,.1f} ms | "
+              f"{l50 * 1000:,.0f} ms ({like_count:,}) | {l50 / p50:,.0f}× |")
     slowest = max(r[6] for r in results)
     rare = [r for r in results if r[1] == "rare term"]
     print(f"slowest search p95 {ms(slowest)}; rare term LIKE/search: "
