@@ -182,7 +182,7 @@ class DomainModelView(RoleRequired, ModelView):
         if page_size is None:
             page_size = self.page_size
         if page_size:
-            page = min(page or 0, max(0, ceil(count / page_size) - 1))
+            page = max(0, min(page or 0, ceil(count / page_size) - 1))  # ?page=-3 or past the end
             # past the cap, the last page offered ends at the cap
             query = query.limit(min(page_size, count - page * page_size) if count.more else page_size)
             if page:

@@ -216,6 +216,13 @@ def test_no_input_makes_a_search_fail(app, en, people, text):
         assert Complaint.select().count() == 3
 
 
+def test_a_page_number_out_of_range_shows_a_page(app, en, people):
+    staff = en()
+    for page in ("-3", "99999999"):
+        assert complaint_numbers(staff, "漏水", page=page) == [people["leak"].number]
+        assert staff.get(f"/admin/complaint/?page={page}").status_code == 200
+
+
 # ---------------------------------------------------------------- ranking, filters, sort
 
 def test_the_exact_number_comes_first(app, en, people):
