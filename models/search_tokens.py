@@ -31,6 +31,7 @@ PHONE_TAIL = 4        # a phone number is also found by its last 4 digits
 _NUMBER_QUERY = re.compile(r"^(?:问字)?[\[【(]?((?:19|20)\d\d)(?:[\]】)]|[\]】)]?[-/.年])(\d{1,9})号?$")
 _NUMBER_IN_TEXT = re.compile(r"(?:问字)?[\[【(]((?:19|20)\d\d)[\]】)](\d{1,9})号?")
 _DIGITS_QUERY = re.compile(r"^\+?[\d\-()]*\d[\d\-()]*号?$")
+_PHONE_IN_QUERY = re.compile(r"(?<![\w])\+?\d[\d\s\-()]{5,}\d(?![\w])")
 
 
 def normalize(text):
@@ -132,7 +133,10 @@ def parse(text):
         query.terms = [(digits, len(digits) >= DIGIT_PREFIX)]
         return query
     terms = []
-    for run in _RUN.findall(normalize(raw)):
+    # a phone typed in groups next to other words (张伟 138 0013 8000): its digits as one term
+    text = _PHONE_IN_QUERY.sub(lambda m: phone_digits(m.group(0)) if len(re.sub(r"\D", "", m.group(0))) >= DIGIT_PREFIX
+                               else m.group(0), normalize(raw))
+    for run in _RUN.findall(text):
         if _is_cjk(run):
             if len(run) == 1:
                 terms.append((run, True))

@@ -65,6 +65,7 @@ def customer_names(client, text):
     ("phone being typed", "1391234", ["rude"]),
     ("two words, both must match", "张伟 漏水", ["leak"]),
     ("two words, one does not match", "张伟 态度", []),
+    ("name and phone in groups", "张伟 138 0013 8000", ["leak"]),
     ("full-width digits", "１３７００００１１１１", ["bill"]),
 ])
 def test_complaints_are_found_by_every_field(app, en, people, field, text, expected):
@@ -364,6 +365,7 @@ def test_upgrade_builds_the_index_of_a_database_from_before_it(app, people):
     ("张", [("张", True)]),
     ('"态度" NEAR -x*', [("态度", False), ("near", True), ("x", False)]),
     ("%_*", []),
+    ("王芳 139-1234-5678", [("王芳", False), ("13912345678", True)]),
 ])
 def test_query_terms(text, terms):
     assert search.parse(text).terms == terms
