@@ -13,7 +13,7 @@ import pytest
 from models import Complaint, Customer, db, search
 from models.base import is_sqlite
 
-from .helpers import make_branch, make_complaint, make_customer
+from .helpers import count_queries, make_branch, make_complaint, make_customer
 
 
 @pytest.fixture
@@ -280,13 +280,9 @@ def test_statements_per_search_do_not_grow_with_the_page(app, en, office):
     complaint_numbers(staff, "张伟")  # the first search indexes the complaints just written
     counts = []
     for size in (20, 50):
-        statements = []
-        db.obj.query_hooks.append(lambda event: statements.append(event.sql))
-        try:
+        with count_queries() as counter:
             assert len(complaint_numbers(staff, "张伟 态度", page_size=size)) == size
-        finally:
-            db.obj.query_hooks.pop()
-        counts.append(len(statements))
+        counts.append(counter.count)
     assert counts[0] == counts[1]
 
 
