@@ -167,12 +167,14 @@ class DomainModelView(RoleRequired, ModelView):
                 query = found.query
             else:
                 query = self._literal_search(query, search, joins)
-        for index, _name, value in (filters or []) if self._filters else []:
-            flt = self._filters[index]
-            query = self._handle_join(query, flt.column, joins)
-            query = flt.apply(query, flt.clean(value))
+        query = self._apply_filters(query, filters, joins)
         cap = count_cap()
         count = CappedCount(*model_search.count_capped(query, cap))
+        if found is not None and sort_column is not None and count.more:
+            # more matches than the cap, sorted by a column: walk that column's index instead
+            # of sorting them all (models.search.Search.by_column)
+            joins = set()
+            query = self._apply_filters(found.by_column, filters, joins)
         if sort_column is not None:
             query, joins = self._order_by(query, joins, [(self._sortable_columns[sort_column], sort_desc)])
         elif found is not None:
@@ -192,6 +194,13 @@ class DomainModelView(RoleRequired, ModelView):
         rows = list(query)
         attach_related(rows, self._list_foreign_keys())
         return count, rows
+
+    def _apply_filters(self, query, filters, joins):
+        for index, _name, value in (filters or []) if self._filters else []:
+            flt = self._filters[index]
+            query = self._handle_join(query, flt.column, joins)
+            query = flt.apply(query, flt.clean(value))
+        return query
 
     def _literal_search(self, query, text, joins):
         """Every word of `text` in one of the searchable columns, as typed: LIKE with % and _
