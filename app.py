@@ -41,6 +41,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes")
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open for a working day still submits
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # lists count matching rows up to this many, then show "10,000+" and offer pages up to it
+    LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
     FLASK_ADMIN_SWATCH = "cerulean"
 
 

@@ -132,7 +132,10 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
                           "rectify_due_at", "rectified_at", "callback_due_at", "called_back_at", "closed_at",
                           "escalation_level", "compensation", "compensation_amount"]
     column_export_labels = {"due_at": _l("Next deadline")}
+    # the search box (models.search) also finds a complaint by its customer's name,
+    # organisation and phone; the number may be typed as 2026-500000 or 500000
     column_searchable_list = ["number", "title", "description"]
+    search_labels = [_l("Number"), _l("Title"), _l("Description"), _l("Customer"), _l("Organisation"), _l("Phone")]
     column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
                       branch_filter(Complaint.branch),
                       staff_filter(Complaint.responsible_staff, _l("Responsible staff")),

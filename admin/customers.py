@@ -31,6 +31,9 @@ def staff_filter(column, name):
                        options=lambda: [(s.id, str(s)) for s in Staff.select().where(Staff.active).order_by(Staff.name)])
 
 
+# Pickers of a customer or a complaint in forms: DomainModelView makes their loader search
+# through the search index (models.search), like the lists' search boxes; "fields" is what
+# Flask-Admin requires of a loader.
 CUSTOMER_AJAX = {"fields": ["name", "organisation", "phone"], "page_size": 20}
 COMPLAINT_AJAX = {"fields": ["number", "title"], "page_size": 20}
 

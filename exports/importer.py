@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale, gettext as _
 from peewee import fn
 
-from models import Branch, Customer, Staff, db
+from models import Branch, Customer, Staff, db, search
 from models.audit import record
 from models.custom_fields import COLUMN_PREFIX, clean, fields_for, options_of, write_values
 from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
@@ -452,6 +452,7 @@ def import_customers(preview, mode, user=None):
                 write_values("customer", customer.id, custom)
             record(customer, "create", user, "import", "", f"row {row.number}")
             created.append(customer)
+    search.sync()  # index the new files now rather than in the next search
     return created
 
 

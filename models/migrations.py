@@ -164,6 +164,16 @@ def _complaint_owner(schema):
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
 
 
+@migration(60, "search index of complaints and customers, and the triggers that keep it in sync (models/search.py)")
+def _search_index(schema):
+    # Built from the rows already stored (on 1M complaints and 1M customers: see
+    # docs/SCALING.md for how long); `flask --app app reindex` builds it again at any time.
+    # A new database gets it from create_tables(), with its tables.
+    if schema.has_table("complaint") and schema.has_table("customer"):
+        from .search import create_search_schema
+        create_search_schema(schema.database)
+
+
 @migration(70, "working-time calendars (work_calendar, calendar_day); slapolicy.hours_kind (calendar or working hours)")
 def _working_time_calendars(schema):
     # every existing policy keeps counting around the clock, as before

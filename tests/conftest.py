@@ -106,6 +106,16 @@ def login_as(app, office):
 
 
 @pytest.fixture
+def en(login_as):
+    """A logged-in client reading the English UI (the msgids), per role (staff by default)."""
+    def _login(role="staff"):
+        client = login_as(role)
+        client.http.set_cookie("lang", "en")
+        return client
+    return _login
+
+
+@pytest.fixture
 def manager(login_as):
     """A manager's client reading the English UI (assertions on English labels)."""
     client = login_as("manager")
