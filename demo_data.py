@@ -248,7 +248,7 @@ def _star_votes_and_servqual(rng, customers, staff, moment):
         local = [s for s in staff if s.branch_id == customer.branch_id]
         chosen = rng.choice([f for f in favourites if f.branch_id == customer.branch_id] or local) \
             if rng.random() < 0.6 else rng.choice(local)
-        submitted = month_start + (moment - month_start) * rng.random()
+        submitted = (month_start + (moment - month_start) * rng.random()).replace(microsecond=0)
         response = Response.create(survey=star, customer=customer, branch=customer.branch, staff=chosen,
                                    submitted_at=submitted)
         Answer.create(response=response, question=pick, staff=chosen)

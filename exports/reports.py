@@ -139,7 +139,7 @@ def sla_breaches_sheet(period):
 def survey_summary_sheet(period):
     """Per survey with activity in the period: responses, invitations, response rate,
     average rating and CSAT (share of 4-5) on 1-5 items, NPS on 0-10 items."""
-    in_period = period.contains(Response.submitted_at)
+    in_period = period.contains(Response.submitted_at) & Response.counted()
     responses = dict(Response.select(Response.survey, fn.COUNT(Response.id)).where(in_period)
                      .group_by(Response.survey).tuples())
     invitations = {sid: (sent, answered) for sid, sent, answered in
@@ -201,7 +201,7 @@ def satisfaction_table_sheet(period):
     plan: the long-term measures of the follow-up complaint's rectification worksheet."""
     own_branch, customer_branch = Branch.alias(), Branch.alias()
     followup = Complaint.alias()
-    in_period = period.contains(Response.submitted_at)
+    in_period = period.contains(Response.submitted_at) & Response.counted()
     responses = (Response.select(Response.id, Response.submitted_at, Survey.title,
                                  own_branch.name, own_branch.region, customer_branch.name, customer_branch.region,
                                  Customer.name, Customer.organisation, Customer.grade,
@@ -255,7 +255,7 @@ def _question_columns(questions):
 def survey_responses_sheets(period):
     """Per survey with responses in the period, one sheet in wide format: one row per
     response, one column per question (like LimeSurvey / Formbricks exports)."""
-    in_period = period.contains(Response.submitted_at)
+    in_period = period.contains(Response.submitted_at) & Response.counted()
     survey_ids = [sid for (sid,) in Response.select(Response.survey).where(in_period).distinct()
                   .order_by(Response.survey).tuples()]
     for survey in Survey.select().where(Survey.id.in_(survey_ids)).order_by(Survey.id) if survey_ids else ():
@@ -265,7 +265,7 @@ def survey_responses_sheets(period):
 
 
 def _survey_responses_sheet(period, survey, questions):
-    in_period = period.contains(Response.submitted_at) & (Response.survey == survey.id)
+    in_period = period.contains(Response.submitted_at) & Response.counted() & (Response.survey == survey.id)
     branch, staff = Branch.alias(), Staff.alias()
     responses = (Response.select(Response.id, Response.submitted_at, Customer.name, Customer.organisation,
                                  branch.name, staff.name)

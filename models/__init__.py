@@ -3,6 +3,7 @@ from .audit import ExportLog, History, Setting
 from .base import bind_database, db
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
 from .customers import Customer
+from .feedback import AnonymousFeedback
 from .org import Branch, Staff, User
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
@@ -10,7 +11,7 @@ from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, S
 # In dependency order: create_tables() follows it, drop goes backwards.
 ALL_MODELS = [
     Branch, Staff, User, Customer, ComplaintCounter, SlaPolicy, Complaint, Rectification, Callback,
-    Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
+    Survey, Question, Choice, OpenLink, Invitation, Response, Answer, AnonymousFeedback,
     Award, RewardPenalty, History, ExportLog, Setting,
 ]
 

@@ -25,6 +25,11 @@ Definitions:
   time counts as on time) or when it has no due time. Overall = all stages together.
 * Response rate = invitations answered / invitations sent in the period (by sent_at).
 * SERVQUAL gap = mean(perception − expectation) per dimension, over answered pairs.
+* Which responses count: every figure over survey answers counts only responses with status
+  "counted" (Response.counted()); submissions held for review (models.survey_guard) count
+  from the moment they are released, rejected ones never. Anonymous feedback (a low score
+  without a contact, models.feedback) is counted by feedback_counts(); its answers are in
+  CSAT/NPS like any counted response, and it is not a complaint.
 """
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
@@ -181,7 +186,7 @@ def _complaint_filters(query, start, end, branch=None, grade=None, staff=None):
 
 
 def _response_filters(query, start, end, branch=None, grade=None, staff=None, survey=None):
-    query = query.where(Response.submitted_at >= start, Response.submitted_at < end)
+    query = query.where(Response.submitted_at >= start, Response.submitted_at < end, Response.counted())
     if branch:
         query = query.where(Response.branch == _id(branch))
     if grade:
@@ -304,16 +309,25 @@ def nps(start, end, branch=None, grade=None, staff=None, survey=None):
         None, _NO_SATISFACTION)["nps"]
 
 
-def response_rate(start, end, branch=None, grade=None):
-    """{sent, answered, rate}: invitations sent in [start, end) and how many of them were answered."""
-    query = Invitation.select(fn.COUNT(Invitation.id), _count_if(Invitation.answered_at.is_null(False))).where(
-        Invitation.sent_at >= start, Invitation.sent_at < end)
+def _response_rate_by(key, start, end, branch=None, grade=None):
+    """{key: {sent, answered, rate}} (key None: one entry) for invitations sent in [start, end)."""
+    columns = ([key] if key is not None else []) + [fn.COUNT(Invitation.id),
+                                                    _count_if(Invitation.answered_at.is_null(False))]
+    query = Invitation.select(*columns).where(Invitation.sent_at >= start, Invitation.sent_at < end)
     if branch:
         query = query.where(Invitation.customer.in_(Customer.select(Customer.id).where(Customer.branch == _id(branch))))
     if grade:
         query = query.where(Invitation.customer.in_(_customers_of_grade(grade)))
-    sent, answered = [int(v or 0) for v in query.tuples().first()]
-    return {"sent": sent, "answered": answered, "rate": _pct(answered, sent)}
+    result = {}
+    for k, row in _grouped(query, key).items():
+        sent, answered = [int(v or 0) for v in row] if row else (0, 0)
+        result[k] = {"sent": sent, "answered": answered, "rate": _pct(answered, sent)}
+    return result
+
+
+def response_rate(start, end, branch=None, grade=None):
+    """{sent, answered, rate}: invitations sent in [start, end) and how many of them were answered."""
+    return _response_rate_by(None, start, end, branch, grade)[None]
 
 
 def responses_received(start, end, branch=None, grade=None, staff=None, survey=None):
@@ -594,6 +608,51 @@ def survey_analytics(survey, start, end, branch=None, staff=None, grade=None, co
         "servqual": servqual_gaps(start, end, **filters),
         "comments": [{"question": q, "text": t, "submitted_at": at, "branch": b or ""} for q, t, at, b in comments],
     }
+
+
+def survey_overview(start, end, surveys=None, weeks=12):
+    """The survey analytics index: per survey (newest first; `surveys` limits the list), for
+    responses submitted in [start, end):
+
+        survey, responses (counted), held (waiting for review), csat, nps (as csat()/nps()),
+        rate (as response_rate(), for the survey's invitations sent in the period),
+        complaints (follow-up complaints of those responses), feedback (anonymous feedback
+        received: {"received", "to_review"}, as models.feedback.feedback_counts()),
+        weekly: [(Period, counted responses)] for the `weeks` weeks up to the period's end.
+
+    A constant number of queries whatever the number of surveys."""
+    from .feedback import feedback_counts
+    from .surveys import Survey
+    query = Survey.select().order_by(Survey.id.desc())
+    if surveys is not None:
+        query = query.where(Survey.id.in_([_id(s) for s in surveys]))
+    survey_list = list(query)
+    satisfaction = _satisfaction_by(Response.survey, start, end)
+    counted = _response_filters(Response.select(Response.survey, fn.COUNT(Response.id),
+                                                _count_if(Response.followup_complaint.is_null(False))), start, end)
+    volumes = _grouped(counted, Response.survey)
+    held = _grouped(Response.select(Response.survey, fn.COUNT(Response.id)).where(
+        Response.submitted_at >= start, Response.submitted_at < end, Response.status == "held"), Response.survey)
+    rates = _response_rate_by(Invitation.survey, start, end)
+    feedback = feedback_counts(start, end, group_by="survey")
+    periods = last_periods("week", weeks, end - timedelta(seconds=1))
+    bucket = bucket_of(Response.submitted_at, periods)
+    weekly = {}
+    for survey_id, index, n in _response_filters(Response.select(Response.survey, bucket, fn.COUNT(Response.id)),
+                                                 periods[0].start, periods[-1].end).group_by(SQL("1"), SQL("2")).tuples():
+        weekly[(survey_id, index)] = n
+    rows = []
+    for survey in survey_list:
+        sat = satisfaction.get(survey.id, _NO_SATISFACTION)
+        responses, complaints = [int(v or 0) for v in volumes.get(survey.id, (0, 0))]
+        rows.append({
+            "survey": survey, "responses": responses, "held": int(held.get(survey.id, (0,))[0] or 0),
+            "csat": sat["csat"], "nps": sat["nps"],
+            "rate": rates.get(survey.id, {"sent": 0, "answered": 0, "rate": None}),
+            "complaints": complaints, "feedback": feedback.get(survey.id, {"received": 0, "to_review": 0}),
+            "weekly": [(period, weekly.get((survey.id, index), 0)) for index, period in enumerate(periods)],
+        })
+    return rows
 
 
 # ---------------------------------------------------------------- customer quadrants

@@ -138,7 +138,7 @@ def response_rates(survey_ids):
         entry["invited"], entry["answered"] = row["invited"], int(row["answered"] or 0)
         entry["rate"] = entry["answered"] / entry["invited"] if entry["invited"] else None
     for row in (Response.select(Response.survey, fn.COUNT(Response.id).alias("n"))
-                .where(Response.survey.in_(ids)).group_by(Response.survey).dicts()):
+                .where(Response.survey.in_(ids), Response.counted()).group_by(Response.survey).dicts()):
         stats[row["survey"]]["responses"] = row["n"]
     return stats
 

@@ -61,11 +61,13 @@ def app(tmp_path):
 
 
 class Client:
-    """Test client that carries the session's CSRF token like a browser would."""
+    """Test client that carries the session's CSRF token like a browser would, and the signed
+    form token of the last open-link survey page it read (sent back with its answers)."""
 
     def __init__(self, flask_client):
         self.http = flask_client
         self.csrf = None
+        self.form_token = None
 
     def get(self, *args, **kwargs):
         return self.http.get(*args, **kwargs)
@@ -76,12 +78,16 @@ class Client:
             re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
         assert match, f"no CSRF token on {url}"
         self.csrf = match.group(1)
+        token = re.search(r'name="form_token" value="([^"]+)"', page)
+        self.form_token = token.group(1) if token else None
         return self.csrf
 
     def post(self, url, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.csrf or self.fetch_csrf())
+        if self.form_token:
+            data.setdefault("form_token", self.form_token)
         return self.http.post(url, data=data, **kwargs)
 
     def login(self, username, password=PASSWORD):

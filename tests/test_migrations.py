@@ -47,9 +47,10 @@ def indexes(table):
     return {i.name for i in db.get_indexes(table)}
 
 
-def test_real_migrations_are_numbered_in_order_without_gaps():
+def test_real_migrations_are_numbered_in_order_without_repeats():
+    """Numbers rise; ranges of numbers are handed to work done in parallel, so gaps are fine."""
     versions = [v for v, _, _ in MIGRATIONS]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions == sorted(set(versions)) and versions[0] == 1
     assert all(name for _, name, _ in MIGRATIONS)
 
 
@@ -126,7 +127,7 @@ def test_upgrade_db_command_reports_status_and_applies(app):
     assert "PENDING" in result.output and f"{len(MIGRATIONS)} pending" in result.output
     result = runner.invoke(args=["upgrade-db"])
     assert result.exit_code == 0, result.output
-    assert f"schema version {len(MIGRATIONS)}" in result.output
+    assert f"schema version {MIGRATIONS[-1][0]}" in result.output
     result = runner.invoke(args=["upgrade-db", "--status"])
     assert "PENDING" not in result.output and "0 pending" in result.output
     with app.app_context():

@@ -48,7 +48,7 @@ def test_builder_round_trip(app, login_as, office):
             "朋友介绍", "网站"]
         link = OpenLink.create(survey=survey, label="门店")
     details = manager.get(f"/admin/survey/details/?id={survey.id}").get_data(as_text=True)
-    assert "您对门店环境的评价" in details and link.token in details
+    assert "您对门店环境的评价" in details and f"/q/{link.short_code}" in details
     page = Client(app.test_client()).get(f"/s/o/{link.token}").get_data(as_text=True)
     assert page.index("您是怎么知道我们的？") < page.index("您对门店环境的评价")
     assert "朋友介绍" in page and "网站" in page
@@ -150,8 +150,9 @@ def test_qr_code_decodes_back_to_the_link(app, login_as, office, endpoint):
         link = (OpenLink.create(survey=survey, label="前台") if endpoint == "openlink"
                 else Invitation.create(survey=survey, customer=make_customer(office["branch"])))
     manager = login_as("manager")
-    path = "/s/o/" if endpoint == "openlink" else "/s/i/"
-    expected = f"http://localhost{path}{link.token}"
+    # an open link's QR code carries its short address, an invitation its long personal token
+    expected = (f"http://localhost/q/{link.short_code}" if endpoint == "openlink"
+                else f"http://localhost/s/i/{link.token}")
     png = manager.get(f"/admin/{endpoint}/qr/{link.id}.png?download=1")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert "attachment" in png.headers["Content-Disposition"]
@@ -172,7 +173,7 @@ def test_public_base_url_setting_is_used_in_qr_codes(app, login_as):
     with app.app_context():
         link = OpenLink.create(survey=create_from_template("nps", "zh_CN"))
     png = login_as("manager").get(f"/admin/openlink/qr/{link.id}.png").data
-    assert _decode_qr(png) == [f"https://fuwu.example.cn/s/o/{link.token}"]
+    assert _decode_qr(png) == [f"https://fuwu.example.cn/q/{link.short_code}"]
 
 
 # ---------------------------------------------------------------- invitations
