@@ -101,8 +101,11 @@ def qr_svg_inline(url):
 
 
 def _ascii_slug(text):
+    """The ASCII words of `text` as a-file-name, or "" when it has none worth keeping (a
+    Chinese title leaves only its digits: "2026", "6")."""
     ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+    return slug if len(re.findall(r"[a-z]", slug)) >= 3 else ""
 
 
 def _file_safe(text):

@@ -1,9 +1,7 @@
 """The survey area of the admin: builder, templates, links and QR codes, invitations,
 read-only responses with their follow-up complaint, and escaping of customer text."""
 import re
-import struct
 import xml.etree.ElementTree as ET
-import zlib
 from datetime import datetime
 
 import pytest
@@ -13,6 +11,7 @@ from models import clock
 from models.survey_templates import TEMPLATES, create_from_template
 
 from .conftest import Client, make_customer
+from .images import decode_qr
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 
@@ -99,50 +98,6 @@ def test_staff_cannot_build_surveys(login_as):
 
 # ---------------------------------------------------------------- QR codes
 
-def _png_pixels(png):
-    """Grey pixels (0 or 255) of segno's 1-bit greyscale PNG, read with the standard library."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        data = png[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", data)
-        elif kind == b"IDAT":
-            idat += data
-        pos += 12 + length
-    width, height, depth, colour, _c, _f, interlace = header
-    assert (depth, colour, interlace) == (1, 0, 0)
-    raw = zlib.decompress(idat)
-    stride = (width + 7) // 8
-    rows, previous = [], bytearray(stride)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            left = line[i - 1] if i else 0
-            up, corner = previous[i], previous[i - 1] if i else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 255
-            elif kind == 2:
-                line[i] = (line[i] + up) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 255
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        previous = line
-        rows.append(bytes(255 if line[x // 8] >> (7 - x % 8) & 1 else 0 for x in range(width)))
-    return width, height, b"".join(rows)
-
-
-def _decode_qr(png):
-    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp is pinned in requirements-dev.txt")
-    width, height, pixels = _png_pixels(png)
-    found = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
-    return [barcode.text for barcode in found]
-
-
 @pytest.mark.parametrize("endpoint", ["openlink", "invitation"])
 def test_qr_code_decodes_back_to_the_link(app, login_as, office, endpoint):
     with app.app_context():
@@ -156,7 +111,7 @@ def test_qr_code_decodes_back_to_the_link(app, login_as, office, endpoint):
     png = manager.get(f"/admin/{endpoint}/qr/{link.id}.png?download=1")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert "attachment" in png.headers["Content-Disposition"]
-    assert _decode_qr(png.data) == [expected]
+    assert decode_qr(png.data) == [expected]
     svg = manager.get(f"/admin/{endpoint}/qr/{link.id}.svg")
     assert svg.mimetype == "image/svg+xml"
     assert ET.fromstring(svg.data).tag.endswith("svg")
@@ -173,7 +128,7 @@ def test_public_base_url_setting_is_used_in_qr_codes(app, login_as):
     with app.app_context():
         link = OpenLink.create(survey=create_from_template("nps", "zh_CN"))
     png = login_as("manager").get(f"/admin/openlink/qr/{link.id}.png").data
-    assert _decode_qr(png) == [f"https://fuwu.example.cn/q/{link.short_code}"]
+    assert decode_qr(png) == [f"https://fuwu.example.cn/q/{link.short_code}"]
 
 
 # ---------------------------------------------------------------- invitations
