@@ -7,7 +7,7 @@ PORT   ?= 5000
 BIND   ?= 127.0.0.1:8000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test test-sqlite test-postgres install translations serve upgrade-db clean
+.PHONY: run test lint test-sqlite test-postgres install translations serve upgrade-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ serve: upgrade-db
 
 # The whole suite on SQLite; then again on PostgreSQL when TEST_DATABASE_URL is set
 # (postgresql://user:password@127.0.0.1:5432/dbname; the tests empty that database).
-test: test-sqlite
+test: lint test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  $(MAKE) --no-print-directory test-postgres; \
 	else \
@@ -52,6 +52,10 @@ test: test-sqlite
 	  echo "*** To test PostgreSQL too: TEST_DATABASE_URL=postgresql://user:pw@127.0.0.1:5432/db make test"; \
 	  echo "*** (.ci/run installs and starts a PostgreSQL server and does this.)"; \
 	fi
+
+# ruff (settings in pyproject.toml) on the whole tree: the suite only runs on lint-clean code.
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 
 test-sqlite: $(VENV)/.installed-dev translations
 	@echo "== test suite on SQLite"

@@ -9,26 +9,15 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, has_request_context, redirect, request, url_for
-from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
-
+from extensions import babel, csrf, limiter, login_manager
 from models import db
 from models.base import bind_database
-from models.i18n import babel_locale
+from models.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, babel_locale
 from models.org import configure_password_hashing
 from models import clock
 from translations.catalog import compile_all as compile_translations
 
 ROOT = Path(__file__).resolve().parent
-LANGUAGES = {"zh_CN": "中文", "en": "English"}
-
-babel = Babel()
-csrf = CSRFProtect()
-login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class Config:
@@ -40,7 +29,7 @@ class Config:
     # the address customers reach the survey pages at (QR codes and invitation links), e.g.
     # https://survey.example.cn; empty: the address the admin is using
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
-    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     # Shared storage (e.g. redis://localhost:6379) when several processes serve the app.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -95,10 +84,10 @@ def _secret_key(instance_path):
 def select_locale():
     """The language chosen with the switcher (cookie), else the browser's, else Chinese."""
     if not has_request_context():
-        return babel_locale("zh_CN")  # CLI commands and background jobs speak the office's language
+        return babel_locale(DEFAULT_LANGUAGE)  # CLI commands and background jobs speak the office's language
     code = request.cookies.get("lang")
-    if code not in LANGUAGES:
-        code = "en" if request.accept_languages.best_match(["zh_CN", "zh", "en"]) == "en" else "zh_CN"
+    if code not in LANGUAGE_NAMES:
+        code = "en" if request.accept_languages.best_match(["zh_CN", "zh", "en"]) == "en" else DEFAULT_LANGUAGE
     return babel_locale(code)
 
 
@@ -141,7 +130,7 @@ def create_app(config=None):
     @app.context_processor
     def _languages():
         from flask_babel import get_locale
-        return {"LANGUAGES": LANGUAGES, "current_language": str(get_locale() or "zh_CN")}
+        return {"LANGUAGES": LANGUAGE_NAMES, "current_language": str(get_locale() or DEFAULT_LANGUAGE)}
 
     from auth import bp as auth_bp
     app.register_blueprint(auth_bp)

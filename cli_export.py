@@ -8,6 +8,7 @@ import click
 
 from exports.listing import FORMATS, view_sheet
 from exports.log import finish_export, start_export
+from models.i18n import LANGUAGE_CODES
 from exports.writers import csv_chunks, write_xlsx
 
 
@@ -49,7 +50,7 @@ def register(app):
     @click.option("--query", default="",
                   help="The list's URL query copied from the browser (search, filters, sort), "
                        "e.g. 'search=漏水&flt0_0=received'.")
-    @click.option("--lang", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True,
+    @click.option("--lang", type=click.Choice(LANGUAGE_CODES), default="zh_CN", show_default=True,
                   help="Language of the headers and labels.")
     def export(what, fmt, out, query, lang):
         """Export an admin list (e.g. complaints, customers, callbacks) to xlsx or csv."""

@@ -5,7 +5,7 @@ import click
 from flask_babel import force_locale, gettext as _
 
 from models import clock
-from models.i18n import babel_locale
+from models.i18n import LANGUAGE_CODES, babel_locale
 from models.workflow import DUE_SOON_HOURS, sla_check, stage_label
 
 
@@ -14,7 +14,7 @@ def register(app):
     @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (stage codes, ISO times).")
     @click.option("--hours", default=DUE_SOON_HOURS, show_default=True, type=click.FloatRange(min=0),
                   help="Also list complaints due within this many hours.")
-    @click.option("--lang", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True,
+    @click.option("--lang", type=click.Choice(LANGUAGE_CODES), default="zh_CN", show_default=True,
                   help="Language of the text report.")
     def sla_check_command(as_json, hours, lang):
         """List overdue and soon-due complaints per branch (exit code 0)."""

@@ -13,6 +13,7 @@ from models.customers import CHURN_SHARES
 DEMO_LOGINS = [
     ("admin", "admin-demo-2026", "admin"),
     ("manager", "manager-demo-2026", "manager"),
+    ("director", "director-demo-2026", "director"),
     ("staff", "staff-demo-2026", "staff"),
 ]
 
@@ -68,9 +69,14 @@ def seed(random_seed=2026):
                 position=POSITIONS[i % len(POSITIONS)], phone=_phone(rng),
                 hire_date=date(2015 + rng.randrange(10), rng.randrange(1, 13), rng.randrange(1, 28))))
         for username, password, role in DEMO_LOGINS:
-            user = User(username=username, role=role, staff=staff[{"admin": 0, "manager": 5, "staff": 1}[role]])
+            user = User(username=username, role=role,
+                        staff=staff[{"admin": 0, "manager": 5, "director": 2, "staff": 1}[role]])
             user.set_password(password)
             user.save()
+        for branch in branches:  # the branch's 客服主管 is its duty person (survey follow-ups)
+            duty = next(s for s in staff if s.branch_id == branch.id and s.position == "客服主管")
+            duty.on_duty = True
+            duty.save()
         counts["branches"], counts["staff"] = len(branches), len(staff)
 
         customers = []

@@ -128,7 +128,7 @@ class ComplaintAdmin(DomainModelView):
     column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
                       branch_filter(Complaint.branch),
                       staff_filter(Complaint.responsible_staff, _l("Responsible staff")),
-                      staff_filter(Complaint.assignee, _l("Assignee")),
+                      staff_filter(Complaint.assignee, _l("Owner")),
                       staff_filter(Complaint.first_responder, _l("First responder"))]
     column_sortable_list = ["number", "received_at", "due_at", "stage", "severity", "escalation_level"]
     column_default_sort = ("received_at", True)

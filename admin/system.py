@@ -60,8 +60,8 @@ class SettingAdmin(DomainModelView):
 class HistoryAdmin(ReadOnlyModelView):
     required_role = "manager"
     column_list = ["at", "username", "object_type", "object_label", "action", "field", "old_value", "new_value"]
-    column_formatters = {name: (lambda name: lambda v, c, m, n: shown_value(m.object_type, m.field, getattr(m, name)))(name)
-                         for name in ("old_value", "new_value")}
+    column_formatters = {"old_value": lambda v, c, m, n: shown_value(m.object_type, m.field, m.old_value),
+                         "new_value": lambda v, c, m, n: shown_value(m.object_type, m.field, m.new_value)}
     column_searchable_list = ["object_label", "username", "field"]
     column_filters = ["at", "object_type", "action", "username"]
     column_default_sort = ("at", True)

@@ -8,7 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from extensions import limiter, login_manager
 from models import User
+from models.i18n import LANGUAGE_NAMES
 from models.clock import now
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -21,7 +23,6 @@ def _load_user(user_id):
 
 @bp.record_once
 def _setup(state):
-    from app import login_manager
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -65,10 +66,9 @@ def logout():
 
 @bp.route("/lang/<code>")
 def set_language(code):
-    from app import LANGUAGES
     target = safe_next(request.args.get("next")) or url_for("admin.index")
     response = make_response(redirect(target))
-    if code in LANGUAGES:
+    if code in LANGUAGE_NAMES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
@@ -78,7 +78,6 @@ def _limit_login(state):
     """Serve /login through Flask-Limiter's wrapper, which is where a decorated limit is
     checked (decorating without routing the wrapper leaves the login unlimited). Defined
     after the route so the endpoint exists when this runs."""
-    from app import limiter
     state.app.view_functions["auth.login"] = limiter.limit(_login_rate_limit, methods=["POST"])(login)
 
 

@@ -106,7 +106,7 @@ def main():
     describe_database(args.database or "a temporary SQLite file")
     print("\nratios (big / baseline, p50):")
     constant = True
-    for key, (p50, _, statements) in big.items():
+    for key, (p50, _, _statements) in big.items():
         base = small[key][0]
         print(f"  {key[0]:<9} {key[1]:>3}/page {key[2]:<7} {p50 / base:6.1f}x   ({ms(base)} -> {ms(p50)})")
     for endpoint in ("complaint", "answer"):

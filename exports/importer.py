@@ -24,7 +24,7 @@ from peewee import fn
 from models import Branch, Customer, Staff, db
 from models.audit import record
 from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
-from models.i18n import babel_locale
+from models.i18n import LANGUAGE_CODES, babel_locale
 
 from .safety import FORMULA_TRIGGERS
 from .writers import DATE, NUMBER, TEXT, Column, Sheet, XlsxWriter
@@ -102,7 +102,7 @@ def _aliases():
     for name, _required in IMPORT_FIELDS:
         aliases[_key(name)] = name
         aliases[_key(field_label(name))] = name
-        for locale in ("en", "zh_CN"):
+        for locale in LANGUAGE_CODES:
             with force_locale(babel_locale(locale)):
                 aliases[_key(field_label(name))] = name
     return aliases
@@ -113,7 +113,7 @@ def _choice_lookup(choices):
     for code, label in choices:
         lookup[_key(code)] = code
         lookup[_key(label)] = code
-        for locale in ("en", "zh_CN"):
+        for locale in LANGUAGE_CODES:
             with force_locale(babel_locale(locale)):
                 lookup[_key(label)] = code
     return lookup

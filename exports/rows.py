@@ -90,7 +90,7 @@ def plan_columns(model, names_and_labels):
         elif isinstance(field, BooleanField):
             yes, no = _("Yes"), _("No")
             columns.append(ExportColumn(name, Column(label, TEXT, 8),
-                                        _getter(index, lambda v: None if v is None else (yes if v else no))))
+                                        _getter(index, lambda v, yes=yes, no=no: None if v is None else (yes if v else no))))
         elif isinstance(field, DateTimeField):
             columns.append(ExportColumn(name, Column(label, DATETIME), _getter(index)))
         elif isinstance(field, DateField):

@@ -467,9 +467,11 @@ def follow_up(response, rows, low=None, contact=None):
 def open_followup_complaint(response, customer, branch_id, question, title, description):
     """THE place a survey follow-up complaint is created (channel "survey follow-up"), against
     `customer`, for `branch_id`, received when the answer was submitted, so its stage
-    deadlines count from then. Who owns it is not decided here: the ownership rules
-    (models/ownership.py, to come) are to be called right after the complaint is saved."""
+    deadlines count from then; its owner is the one models.ownership.followup_owner() names
+    (the customer's account manager, else the branch's duty person, …)."""
+    from .ownership import followup_owner
     complaint = Complaint(customer=customer, branch=branch_id, channel="survey",
+                          assignee=followup_owner(customer, branch_id),
                           category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
                           title=title, description=description, received_at=response.submitted_at)
     complaint.save()

@@ -146,8 +146,10 @@ class Complaint(BaseModel):
                                         verbose_name=_l("Responsible staff"))
     responsible_branch = ForeignKeyField(Branch, null=True, backref="responsible_for", on_delete="SET NULL",
                                          verbose_name=_l("Responsible branch"))
-    assignee = ForeignKeyField(Staff, null=True, backref="assigned", on_delete="SET NULL",
-                               verbose_name=_l("Assignee"))
+    assignee = ForeignKeyField(Staff, null=True, backref="assigned", on_delete="SET NULL", index=True,
+                               verbose_name=_l("Owner"),
+                               help_text=_l("Handles the next stage; set to the first responder when the complaint "
+                                            "is recorded, changed only by a hand-over on record"))
     stage = CharField(max_length=15, choices=STAGES, default="received", index=True, verbose_name=_l("Stage"))
     due_at = DateTimeField(null=True, index=True, verbose_name=_l("Next deadline"))
     escalation_level = SmallIntegerField(default=0, verbose_name=_l("Escalation level"))
@@ -200,10 +202,14 @@ class Complaint(BaseModel):
         return cls.open().where(cls.due_at >= moment, cls.due_at < moment + timedelta(hours=hours))
 
     def save(self, *args, **kwargs):
-        """A new complaint gets its number and its stage deadlines when first saved."""
+        """A new complaint gets its number, its stage deadlines and its owner when first saved
+        (the owner: models.ownership, whoever received it unless one was given)."""
         if self.id is not None or self.number:
             return super().save(*args, **kwargs)
         self.received_at = self.received_at or now()
+        if self.assignee_id is None:
+            from .ownership import owner_of_new_complaint
+            self.assignee_id = owner_of_new_complaint(self.first_responder_id, self.branch_id)
         with self._meta.database.atomic():
             # The counter write comes first so that SQLite takes the write lock before this
             # transaction reads anything (a read first could make the upgrade fail under load).

@@ -5,7 +5,13 @@ from babel import Locale
 from flask import has_app_context
 from flask_babel import LazyString, gettext
 
-__all__ = ["_l", "babel_locale", "label_of"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "LANGUAGE_CODES", "LANGUAGE_NAMES", "_l", "babel_locale", "label_of"]
+
+# The languages of the UI, the surveys and the exports: one list, everything else derives from it.
+LANGUAGES = [("zh_CN", "中文"), ("en", "English")]
+LANGUAGE_CODES = [code for code, _name in LANGUAGES]
+LANGUAGE_NAMES = dict(LANGUAGES)
+DEFAULT_LANGUAGE = "zh_CN"  # the office's language: background jobs, CLI, texts written for staff
 
 
 @lru_cache(maxsize=16)

@@ -135,6 +135,18 @@ def _answer_response_question_value(schema):
     schema.add_index("answer", ["response_id", "question_id", "value"])
 
 
+@migration(2, "staff.on_duty (branch duty person); every complaint has an owner (assignee), indexed")
+def _complaint_owner(schema):
+    from peewee import BooleanField
+    schema.add_column("staff", "on_duty", BooleanField(default=False))
+    schema.add_index("complaint", ["assignee_id"])
+    if schema.has_table("complaint"):
+        # ownership rule (models.ownership): a complaint without an owner is its first responder's
+        schema.database.execute_sql(
+            "UPDATE complaint SET assignee_id = first_responder_id "
+            "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
+
+
 # ---------------------------------------------------------------- 50–59: surveys in the field (issue 15)
 
 def _add_column_with_default(schema, table, column, field):

@@ -19,9 +19,12 @@ def configure_password_hashing(**params):
 ROLES = [
     ("staff", _l("Staff")),
     ("manager", _l("Manager")),
+    ("director", _l("Service director")),
     ("admin", _l("Administrator")),
 ]
-ROLE_RANK = {"staff": 1, "manager": 2, "admin": 3}
+# staff < manager (分公司经理, a branch manager) < director (服务总监, supervises every branch)
+# < admin (accounts and settings as well)
+ROLE_RANK = {"staff": 1, "manager": 2, "director": 3, "admin": 4}
 
 
 class Branch(BaseModel):
@@ -47,12 +50,25 @@ class Staff(BaseModel):
     phone = CharField(max_length=30, default="", verbose_name=_l("Phone"))
     hire_date = DateField(null=True, verbose_name=_l("Hire date"))
     active = BooleanField(default=True, index=True, verbose_name=_l("Active"))
+    on_duty = BooleanField(default=False, verbose_name=_l("Branch duty person"),
+                           help_text=_l("Owns the branch's survey follow-ups whose customer has no account manager; "
+                                        "one per branch"))
 
     class Meta:
         table_name = "staff"
 
     def __str__(self):
         return f"{self.name} ({self.employee_no})"
+
+    def save(self, *args, **kwargs):
+        """A branch has one duty person (值班负责人): marking one clears the others of the branch."""
+        with self._meta.database.atomic():
+            saved = super().save(*args, **kwargs)
+            if self.on_duty:
+                (Staff.update(on_duty=False)
+                 .where(Staff.branch == self.branch_id, Staff.id != self.id, Staff.on_duty == True)  # noqa: E712
+                 .execute())
+        return saved
 
 
 class User(BaseModel):

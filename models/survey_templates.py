@@ -7,7 +7,7 @@ expectation per dimension (tangibles, reliability, responsiveness, assurance, em
 """
 from .base import db
 from .clock import now
-from .i18n import _l
+from .i18n import LANGUAGE_CODES, _l
 from .surveys import Choice, Question, Survey
 
 # kind → (label, {language: definition}); a question is (kind, text, required, dimension, [choices])
@@ -159,7 +159,7 @@ MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "Au
 def _spec(kind, language):
     if kind not in TEMPLATES:
         raise ValueError(str(_l("Unknown survey template: %(kind)s", kind=kind)))
-    if language not in ("zh_CN", "en"):
+    if language not in LANGUAGE_CODES:
         raise ValueError(str(_l("Unknown survey language: %(language)s", language=language)))
     return TEMPLATES[kind][language]
 

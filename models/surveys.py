@@ -13,7 +13,7 @@ from .base import BaseModel
 from .clock import now
 from .complaints import Complaint
 from .customers import Customer
-from .i18n import _l
+from .i18n import LANGUAGES, _l
 from .org import Branch, Staff
 
 SURVEY_KINDS = [
@@ -24,7 +24,6 @@ SURVEY_KINDS = [
     ("star", _l("Service-star vote")),
     ("custom", _l("Custom")),
 ]
-LANGUAGES = [("zh_CN", "中文"), ("en", "English")]
 QUESTION_KINDS = [
     ("rating", _l("Rating 1-5")),
     ("score", _l("Score 0-10 (NPS)")),

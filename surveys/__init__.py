@@ -14,6 +14,7 @@ The pages work in WeChat's in-app browser and other old mobile WebViews: plain H
 one small stylesheet, no JavaScript, no web fonts (tests/test_public_survey_weight.py keeps
 the page under its weight budget).
 """
+import os
 import time
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -25,12 +26,13 @@ from models.answers import (CONTACT_ERROR_KEY, SCALES, LinkUnavailable, asks_for
                             contact_from_form, field_name, link_by_token, link_is_usable,
                             open_link_by_short_code, prepare_submission, raw_from_form, staff_candidates,
                             store_submission, survey_questions)
-from models.i18n import babel_locale
-from models.survey_guard import DEFAULT_MIN_FILL_SECONDS, assess, form_token, nonce_used, read_form_token
+from models.i18n import LANGUAGE_NAMES, babel_locale
+from models.survey_guard import (DEFAULT_LIMITS, DEFAULT_MIN_FILL_SECONDS, assess, form_token, nonce_used,
+                                 read_form_token)
 from models.survey_links import mark_opened
 from models.surveys import normalise_short_code
 
-from .budgets import SubmissionBudgets
+from .budgets import LOOKUP_FAILURES_DEFAULT, SubmissionBudgets
 
 bp = Blueprint("surveys", __name__, template_folder="templates", static_folder="static",
                static_url_path="/s/static")
@@ -40,7 +42,15 @@ FORM_TOKEN_FIELD = "form_token"  # signed: which link, when the page was rendere
 UNAVAILABLE_STATUS = 404
 # A whole questionnaire, URL-encoded, is far below this (5000 Chinese characters ≈ 45 kB).
 MAX_SUBMISSION_BYTES = 512 * 1024
-OPEN_LINK_ENDPOINTS = ("surveys.open_link_page", "surveys.short_link_page")
+
+
+@bp.record_once
+def _setup(state):
+    """The open-link limits (models.survey_guard) from the environment, else their defaults."""
+    defaults = {**DEFAULT_LIMITS, "SURVEY_LOOKUP_LIMIT": LOOKUP_FAILURES_DEFAULT,
+                "SURVEY_MIN_FILL_SECONDS": str(DEFAULT_MIN_FILL_SECONDS)}
+    for name, default in defaults.items():
+        state.app.config.setdefault(name, os.environ.get(name, default))
 
 
 @bp.url_value_preprocessor
@@ -213,7 +223,7 @@ def short_link_page(code):
 @bp.route("/s/thanks")
 def thanks():
     language = request.args.get("lang")
-    if language not in ("zh_CN", "en"):
+    if language not in LANGUAGE_NAMES:
         return render_template("surveys/message.html", kind="thanks")
     with force_locale(babel_locale(language)):
         return render_template("surveys/message.html", kind="thanks")

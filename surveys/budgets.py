@@ -8,14 +8,10 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
+from extensions import limiter
 from models.survey_guard import DEFAULT_LIMITS
 
 LOOKUP_FAILURES_DEFAULT = "30 per minute"
-
-
-def _strategy():
-    """The rate-limit strategy of the app's Flask-Limiter (the blueprint does not import the app)."""
-    return next(iter(current_app.extensions["limiter"])).limiter
 
 
 def _items(name):
@@ -28,17 +24,17 @@ class SubmissionBudgets:
     def __init__(self, link_id=None):
         self.address = get_remote_address() or "-"
         self.link = str(link_id)
-        self.enabled = bool(current_app.config.get("RATELIMIT_ENABLED", True)) and "limiter" in current_app.extensions
+        self.enabled = bool(current_app.config.get("RATELIMIT_ENABLED", True))
 
     def _over(self, name, *identifiers):
         if not self.enabled:
             return False
-        strategy = _strategy()
+        strategy = limiter.limiter
         return any(not strategy.test(item, name, *identifiers) for item in _items(name))
 
     def _spend(self, name, *identifiers):
         if self.enabled:
-            strategy = _strategy()
+            strategy = limiter.limiter
             for item in _items(name):
                 strategy.hit(item, name, *identifiers)
 

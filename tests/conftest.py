@@ -5,16 +5,15 @@ database instead: the schema is rebuilt once per session and every table is empt
 (TRUNCATE ... RESTART IDENTITY CASCADE) before each test, so each test still starts clean.
 """
 import os
-import re
 
 import pytest
 
 from app import create_app
-from models import Branch, Complaint, Customer, Staff, User, create_tables, db
+from models import create_tables, db
 from models.base import release_connections
 from models import clock
 
-PASSWORD = "correct-horse-9"
+from .helpers import Client, make_branch, make_staff, make_user
 
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -68,73 +67,9 @@ def app(tmp_path):
     release_connections()
 
 
-class Client:
-    """Test client that carries the session's CSRF token like a browser would, and the signed
-    form token of the last open-link survey page it read (sent back with its answers)."""
-
-    def __init__(self, flask_client):
-        self.http = flask_client
-        self.csrf = None
-        self.form_token = None
-
-    def get(self, *args, **kwargs):
-        return self.http.get(*args, **kwargs)
-
-    def fetch_csrf(self, url="/login"):
-        page = self.http.get(url).get_data(as_text=True)
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
-            re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
-        assert match, f"no CSRF token on {url}"
-        self.csrf = match.group(1)
-        token = re.search(r'name="form_token" value="([^"]+)"', page)
-        self.form_token = token.group(1) if token else None
-        return self.csrf
-
-    def post(self, url, data=None, csrf=True, **kwargs):
-        data = dict(data or {})
-        if csrf:
-            data.setdefault("csrf_token", self.csrf or self.fetch_csrf())
-        if self.form_token:
-            data.setdefault("form_token", self.form_token)
-        return self.http.post(url, data=data, **kwargs)
-
-    def login(self, username, password=PASSWORD):
-        self.fetch_csrf("/login")
-        return self.post("/login", {"username": username, "password": password})
-
-
 @pytest.fixture
 def client(app):
     return Client(app.test_client())
-
-
-def make_user(username, role="staff", staff=None):
-    user = User(username=username, role=role, staff=staff)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
-def make_branch(name="江苏分公司", **overrides):
-    return Branch.create(**{"name": name, "region": "江苏", "city": "南京", **overrides})
-
-
-def make_staff(branch, employee_no="E0001", **overrides):
-    return Staff.create(**{"name": "王芳", "employee_no": employee_no, "branch": branch, **overrides})
-
-
-def make_customer(branch, **overrides):
-    return Customer.create(**{"name": "张伟", "phone": "13800000000", "branch": branch, **overrides})
-
-
-def make_complaint(customer=None, **overrides):
-    if customer is None:
-        customer = make_customer(make_branch())
-    values = {"customer": customer, "branch": customer.branch, "title": "维修人员服务态度：上门态度冷淡"}
-    values.update(overrides)
-    complaint = Complaint(**values)
-    complaint.save()
-    return complaint
 
 
 @pytest.fixture
@@ -157,6 +92,14 @@ def login_as(app, office):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return _login
+
+
+@pytest.fixture
+def manager(login_as):
+    """A manager's client reading the English UI (assertions on English labels)."""
+    client = login_as("manager")
+    client.http.set_cookie("lang", "en")
+    return client
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from app import create_app
 from demo_data import DEMO_LOGINS, seed
 from models import Award, Branch, Complaint, Customer, History, Setting, Staff, User, create_tables
 
-from .conftest import Client
+from .helpers import Client
 
 PASSWORDS = {username: password for username, password, _ in DEMO_LOGINS}
 

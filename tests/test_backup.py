@@ -12,7 +12,7 @@ from app import create_app
 from models import Complaint, ComplaintCounter, create_tables, db
 from models.clock import now
 
-from .conftest import make_branch, make_complaint, make_customer
+from .helpers import make_branch, make_complaint, make_customer
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A real browser logs in and works the complaints list."""
 from .browser import screenshot
-from .conftest import PASSWORD, make_complaint, make_customer
+from .helpers import PASSWORD, make_complaint, make_customer
 
 
 def test_chromium_logs_in_and_opens_the_complaints_list(app, office, live_url, browser):

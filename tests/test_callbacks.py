@@ -9,7 +9,7 @@ from models import Callback, History, clock
 from models.complaints import add_months, callback_schedule, callbacks_due, next_callback_due
 from models.workflow import WorkflowError, record_scheduled_callback
 
-from .conftest import make_customer
+from .helpers import make_customer
 
 TODAY = datetime(2026, 7, 10, 9, 0)
 

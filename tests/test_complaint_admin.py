@@ -8,7 +8,7 @@ import pytest
 from admin.complaints import DueSoonFilter, OverdueFilter
 from models import Callback, Complaint, History, Rectification, SlaPolicy, Staff, clock
 
-from .conftest import make_branch, make_complaint, make_customer, make_staff
+from .helpers import make_branch, make_complaint, make_customer, make_staff
 
 T0 = datetime(2026, 4, 1, 9, 0, 0)
 

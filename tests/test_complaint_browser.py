@@ -7,7 +7,7 @@ import pytest
 from models import Callback, Complaint, History, Rectification, clock
 
 from .browser import log_in
-from .conftest import PASSWORD, make_complaint, make_customer
+from .helpers import PASSWORD, make_complaint, make_customer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from models import Complaint, History, clock
 from models.workflow import assign, complete_stage, escalate, record_complaint_changes, timeline
 
-from .conftest import make_branch, make_complaint, make_customer
+from .helpers import make_branch, make_complaint, make_customer
 
 T0 = datetime(2026, 6, 1, 9, 0, 0)
 

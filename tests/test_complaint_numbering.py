@@ -12,7 +12,7 @@ from peewee import IntegrityError
 from models import Complaint, ComplaintCounter, clock, db
 from models.complaints import format_number
 
-from .conftest import make_complaint, make_customer
+from .helpers import make_complaint, make_customer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import pytest
 from models import clock
 from models.workflow import complete_stage
 
-from .conftest import make_branch, make_complaint, make_customer
+from .helpers import make_branch, make_complaint, make_customer
 
 T0 = datetime(2026, 9, 1, 9, 0, 0)
 

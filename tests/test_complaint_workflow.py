@@ -7,7 +7,7 @@ from models import Callback, Complaint, History, Rectification, SlaPolicy, clock
 from models.workflow import (STAGE_FLOW, TRANSITIONS, WorkflowError, complete_stage, due_soon, escalate, overdue,
                              stage_progress)
 
-from .conftest import make_complaint, make_customer
+from .helpers import make_complaint, make_customer
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
 

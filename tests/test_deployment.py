@@ -5,75 +5,20 @@ PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file shared by both proc
 """
 import http.cookiejar
 import multiprocessing
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from app import _secret_key
 from models import Complaint, db
 
-from .conftest import PASSWORD, make_customer
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppServer:
-    """A gunicorn server running the app from this worktree on a loopback port."""
-
-    def __init__(self, database_url, log_path, workers=2, **env):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "shared-test-secret",
-                       "WEB_CONCURRENCY": str(workers), "THREADS": "2", "ACCESS_LOG": "", **env}
-        self.log = open(log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{self.port}"],
-            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {self.process.returncode}: {self.read_log()}")
-            try:
-                with urllib.request.urlopen(self.base + "/login", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, socket.timeout):
-                time.sleep(0.2)
-        raise AssertionError(f"gunicorn on {self.base} not ready: {self.read_log()}")
-
-    def read_log(self):
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-3000:]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+from .helpers import PASSWORD, AppServer, csrf_token, free_port, make_customer
 
 
 @pytest.fixture
@@ -113,7 +58,7 @@ class Browser:
     def csrf(self, path):
         status, page = self.get(path)
         assert status == 200, (path, status)
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        return csrf_token(page)
 
     def post(self, path, data, form_page=None):
         data = {**data, "csrf_token": self.csrf(form_page or path)}
@@ -226,14 +171,14 @@ def test_workers_starting_at_once_share_one_secret_key(tmp_path):
 
 
 def test_login_attempts_are_limited_per_address(app, office):
-    from app import limiter
+    from extensions import limiter
     app.config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     limiter.init_app(app)
     limiter.reset()
     try:
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        token = csrf_token(page)
         statuses = [client.post("/login", data={"username": "staff", "password": "wrong-9", "csrf_token": token})
                     .status_code for _ in range(5)]
         assert statuses == [200, 200, 200, 429, 429]
@@ -243,7 +188,7 @@ def test_login_attempts_are_limited_per_address(app, office):
 
 
 def test_behind_a_proxy_the_login_limit_counts_each_client_not_the_proxy(app, office):
-    from app import limiter
+    from extensions import limiter
     from wsgi import create_wsgi_app
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": app.config["DATABASE_URL"],
               "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "WTF_CSRF_ENABLED": False}

@@ -13,7 +13,7 @@ from playhouse.test_utils import count_queries
 
 from models import Complaint, ExportLog, clock
 
-from .conftest import make_complaint, make_customer, make_staff
+from .helpers import make_complaint, make_customer, make_staff
 
 PROBES = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB=1", "\rCR=1", "=HYPERLINK(\"http://x\",\"y\")"]
 
@@ -45,13 +45,6 @@ def read_csv(response):
     body = response.data
     assert body.startswith(b"\xef\xbb\xbf"), "Excel needs the UTF-8 BOM"
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
-
-
-@pytest.fixture
-def manager(login_as):
-    client = login_as("manager")
-    client.http.set_cookie("lang", "en")
-    return client
 
 
 @pytest.fixture
@@ -244,7 +237,7 @@ def test_related_names_cost_one_query_whatever_the_row_count(app, manager, offic
         make_complaint(customer)
     one = queries_for_export()
     with app.app_context():
-        for n in range(20):
+        for _ in range(20):
             make_complaint(customer, first_responder=office["staff"], responsible_staff=office["other"])
     assert queries_for_export() == one  # 1 row or 21: the same statements, related names joined
 

@@ -8,7 +8,7 @@ import pytest
 from exports.reports import Period
 from models import Answer, Choice, ExportLog, Question, Rectification, Response, Survey, clock
 
-from .conftest import make_branch, make_complaint, make_customer, make_staff
+from .helpers import make_branch, make_complaint, make_customer, make_staff
 
 NOW = datetime(2026, 11, 6, 12, 0)  # a Friday: the weekly report is due
 
@@ -74,13 +74,6 @@ def office_week(app, office):
         Response.create(survey=survey, branch=xinjiang, submitted_at=datetime(2026, 10, 30, 9, 0))  # last week
     yield
     clock.freeze(None)
-
-
-@pytest.fixture
-def manager(login_as):
-    client = login_as("manager")
-    client.http.set_cookie("lang", "en")
-    return client
 
 
 def rows_of(sheet):

@@ -9,7 +9,6 @@ The kill moments come from a seeded random generator; every wait has a generous 
 import http.client
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -26,9 +25,7 @@ from models.base import is_sqlite
 from models.survey_templates import create_from_template
 from models.surveys import new_token
 
-from .test_deployment import ROOT, AppServer, free_port
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from .helpers import ROOT, AppServer, csrf_token, free_port
 KILLS = 3
 CLIENTS = 4
 INVITATIONS = 4000
@@ -108,7 +105,7 @@ class Stream:
             assert response.status == 200, (response.status, page[:300])
             cookie = next(h.split(";", 1)[0] for h in response.headers.get_all("Set-Cookie")
                           if h.startswith("session="))
-            body = urllib.parse.urlencode({**self.form, "csrf_token": CSRF.search(page).group(1)})
+            body = urllib.parse.urlencode({**self.form, "csrf_token": csrf_token(page)})
             connection.request("POST", path, body=body, headers={
                 "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
             response = connection.getresponse()

@@ -34,7 +34,7 @@ def test_browser_language_is_honoured_before_a_choice_is_made(client, office):
 
 
 def test_choice_labels_are_translated(app, login_as, office):
-    from .conftest import make_customer
+    from .helpers import make_customer
     with app.app_context():
         make_customer(office["branch"], grade="vip", kind="government")
     staff = login_as("staff")

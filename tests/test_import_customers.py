@@ -10,7 +10,7 @@ import pytest
 
 from models import Customer, History
 
-from .conftest import make_customer
+from .helpers import make_customer
 
 HEADERS = ["Name *", "Organisation", "Phone", "Email", "Customer kind", "Grade", "Average monthly spend",
            "Branch *", "Account manager", "First deal date"]
@@ -21,13 +21,6 @@ def staging_dir(app, tmp_path):
     folder = tmp_path / "imports"
     app.config["IMPORT_STAGING_DIR"] = str(folder)
     return folder
-
-
-@pytest.fixture
-def manager(login_as):
-    client = login_as("manager")
-    client.http.set_cookie("lang", "en")
-    return client
 
 
 def xlsx_file(rows, headers=HEADERS):

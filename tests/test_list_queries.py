@@ -4,7 +4,7 @@ import pytest
 
 from models import Answer, Callback, Question, Response, Survey, db
 
-from .conftest import make_complaint, make_customer, make_staff
+from .helpers import make_complaint, make_customer, make_staff
 
 
 class StatementCounter:

@@ -47,8 +47,7 @@ def indexes(table):
     return {i.name for i in db.get_indexes(table)}
 
 
-def test_real_migrations_are_numbered_in_order_without_repeats():
-    """Numbers rise; ranges of numbers are handed to work done in parallel, so gaps are fine."""
+def test_real_migrations_are_numbered_in_increasing_order():
     versions = [v for v, _, _ in MIGRATIONS]
     assert versions == sorted(set(versions)) and versions[0] == 1
     assert all(name for _, name, _ in MIGRATIONS)

@@ -5,7 +5,7 @@ from peewee import IntegrityError
 from models import ALL_MODELS, Branch, Complaint, Response, Staff, User, db
 from models.complaints import format_number
 
-from .conftest import make_branch, make_complaint, make_customer, make_staff
+from .helpers import make_branch, make_complaint, make_customer, make_staff
 
 
 def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path):

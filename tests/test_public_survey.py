@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app import create_app
 from models import AnonymousFeedback, Answer, Complaint, Invitation, OpenLink, Question, Response, Survey, db
 from models import clock
 from models.survey_templates import create_from_template
 
-from .conftest import make_branch, make_customer
+from .helpers import make_branch, make_customer
 
 MOMENT = datetime(2026, 6, 1, 9, 0)
 

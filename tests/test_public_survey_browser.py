@@ -7,7 +7,7 @@ free port. Never skipped in CI (CI=true); elsewhere it skips only when Chromium 
 from models import Complaint, Question, Response, Survey
 
 from .browser import log_in
-from .conftest import PASSWORD
+from .helpers import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 

@@ -7,7 +7,7 @@ from peewee import IntegrityError
 from models import Award, History, RewardPenalty, Survey, clock
 from models.recognition import approve_service_star
 
-from .conftest import make_complaint, make_customer, make_staff
+from .helpers import make_complaint, make_customer, make_staff
 from .test_reports import NOW, answer, question
 
 

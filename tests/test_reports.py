@@ -7,7 +7,7 @@ from models import (Answer, Callback, Complaint, Invitation, Question, Response,
                     Survey, clock)
 from models import reports
 
-from .conftest import make_branch, make_complaint, make_customer, make_staff
+from .helpers import make_branch, make_complaint, make_customer, make_staff
 
 # A Wednesday; its week is [Mon 2026-11-23, Mon 2026-11-30), its month November 2026.
 NOW = datetime(2026, 11, 25, 10, 0)

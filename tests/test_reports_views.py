@@ -8,7 +8,7 @@ from playhouse.test_utils import count_queries
 
 from models import Award, Callback, Choice, Invitation, OpenLink, Response, RewardPenalty, Survey, clock
 
-from .conftest import make_branch, make_customer, make_staff
+from .helpers import make_branch, make_customer, make_staff
 from .test_reports import NOW, answer, complaint_at, question
 
 SCORING_URLS = ["/admin/scoring/ranking/", "/admin/scoring/ranking/?period=month",

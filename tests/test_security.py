@@ -6,7 +6,7 @@ import pytest
 from admin import MODEL_VIEWS
 from models import Branch, Customer, History, User
 
-from .conftest import make_customer
+from .helpers import make_customer
 
 ROLE_OF_VIEW = {endpoint: view.required_role for view, _, _, _, endpoint in MODEL_VIEWS}
 

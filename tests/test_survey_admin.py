@@ -10,7 +10,7 @@ from models import Answer, Choice, Complaint, Invitation, OpenLink, Question, Re
 from models import clock
 from models.survey_templates import TEMPLATES, create_from_template
 
-from .conftest import Client, make_customer
+from .helpers import Client, make_customer
 from .images import decode_qr
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -176,7 +176,7 @@ def test_invitation_status_column_filter_and_mark_sent(app, login_as, office):
 
 
 def test_closed_complaints_get_callback_invitations(app, login_as, office):
-    from .conftest import make_complaint
+    from .helpers import make_complaint
     with app.app_context():
         survey = create_from_template("callback", "zh_CN")
         closed = make_complaint(make_customer(office["branch"]), stage="closed")
@@ -338,7 +338,7 @@ def test_answers_are_never_deleted_with_their_survey_or_question(app, login_as, 
 
 
 def test_invite_every_customer_of_a_filtered_list(app, login_as, office):
-    from .conftest import make_branch
+    from .helpers import make_branch
     with app.app_context():
         survey = create_from_template("csat", "zh_CN")
         other_branch = make_branch("新疆分公司", region="新疆")

@@ -11,7 +11,7 @@ from models.base import select_reusing_sql
 from models.audit import Setting
 from models.survey_links import invitation_status, invite_customers, response_rates, status_condition
 
-from .conftest import make_branch, make_customer, make_staff
+from .helpers import make_branch, make_customer, make_staff
 
 MOMENT = datetime(2026, 5, 11, 10, 0)
 
@@ -165,7 +165,7 @@ def _rating_survey():
 def test_low_score_opens_exactly_one_followup_complaint(app, office, rating, score, expected):
     with app.app_context():  # no request: a script or job may store answers too
         survey, q_rating, q_score, q_words = _rating_survey()
-        customer = make_customer(office["branch"], name="陈静")
+        customer = make_customer(office["branch"], name="陈静", account_manager=office["other"])
         response, errors = submit_response(
             survey, {q_rating.id: rating, q_score.id: score, q_words.id: "等了三天没人来"},
             invitation=Invitation.create(survey=survey, customer=customer))
@@ -179,6 +179,7 @@ def test_low_score_opens_exactly_one_followup_complaint(app, office, rating, sco
             assert (complaint.channel, complaint.customer_id, complaint.branch_id) == ("survey", customer.id,
                                                                                        office["branch"].id)
             assert complaint.number.startswith("问字【") and complaint.stage == "received"
+            assert complaint.assignee_id == office["other"].id  # owned by the customer's account manager
             assert complaint.acknowledge_due_at is not None and complaint.due_at == complaint.acknowledge_due_at
             assert "等了三天没人来" in complaint.description
             assert "满意度低分" in complaint.title  # written in the office's language
@@ -302,7 +303,7 @@ def make_user_for(office):
 
 
 def test_complaint_callback_invitation_attributes_to_the_complaint(app, office):
-    from .conftest import make_complaint
+    from .helpers import make_complaint
     with app.app_context():  # no request: a script or job may store answers too
         survey, q_rating, _q_score, _q_words = _rating_survey()
         complaint = make_complaint(make_customer(office["branch"]), responsible_staff=office["other"])

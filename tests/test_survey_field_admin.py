@@ -11,7 +11,7 @@ from models import (AnonymousFeedback, Complaint, History, Invitation, OpenLink,
 from models.answers import submit_response
 from models.survey_templates import create_from_template
 
-from .conftest import make_branch, make_customer, make_staff
+from .helpers import make_branch, make_customer, make_staff
 
 MOMENT = datetime(2026, 6, 10, 10, 0)
 

@@ -13,7 +13,8 @@ from models import OpenLink, Question, Response, Survey, clock, reports
 from models.survey_guard import DEFAULT_MIN_FILL_SECONDS, FormStart, assess, form_token
 from models.survey_templates import create_from_template
 
-from .conftest import Client, make_app, make_branch
+from .conftest import make_app
+from .helpers import Client, make_branch
 
 BRANCH_WIFI = "203.0.113.7"  # the branch's Wi-Fi: every customer in the shop has this address
 

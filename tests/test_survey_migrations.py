@@ -7,7 +7,7 @@ from models import (AnonymousFeedback, Branch, Callback, Complaint, Customer, Hi
 from models.migrations import LEGACY_PLACEHOLDER_NAME, MIGRATIONS, Schema, applied_versions, index_name, upgrade
 from models.surveys import SHORT_CODE_LENGTH
 
-from .conftest import make_branch, make_complaint
+from .helpers import make_branch, make_complaint
 
 RECEIVED = datetime(2026, 4, 2, 15, 30)
 
