@@ -161,7 +161,6 @@ def _add_column_with_default(schema, table, column, field):
 def _surveys_in_the_field(schema):
     from peewee import SQL
 
-    from .feedback import AnonymousFeedback
     from .surveys import OpenLink, new_short_code
     if schema.add_column("open_link", "short_code", CharField(max_length=16, null=True)):
         taken = set()
@@ -181,7 +180,15 @@ def _surveys_in_the_field(schema):
             max_length=size, default="", constraints=[SQL("DEFAULT ''")]))
     schema.add_column("response", "form_nonce", CharField(max_length=32, null=True))
     schema.add_index("response", ["form_nonce"])
-    AnonymousFeedback.create_table(safe=True)
+    _create_feedback_table(schema)
+
+
+def _create_feedback_table(schema):
+    """The anonymous feedback table, when the tables it refers to exist (a brand-new database
+    gets every table from create_tables() after the migrations)."""
+    from .feedback import AnonymousFeedback
+    if all(schema.has_table(t) for t in ("response", "survey", "branch", "user")):
+        AnonymousFeedback.create_table(safe=True)
 
 
 # the customer that anonymous follow-ups were filed against before migration 51
@@ -217,7 +224,9 @@ def _placeholder_followups_to_feedback(schema):
     from .customers import Customer
     from .feedback import AnonymousFeedback
     from .surveys import Invitation, Response
-    AnonymousFeedback.create_table(safe=True)
+    if not all(schema.has_table(t) for t in ("customer", "complaint", "response", "callback", "invitation")):
+        return  # a brand-new database: nothing was ever filed against a placeholder
+    _create_feedback_table(schema)
     placeholders = Customer.select(Customer.id, Customer.name, Customer.organisation).where(
         (Customer.name == LEGACY_PLACEHOLDER_NAME) & (Customer.phone == "") & (Customer.organisation == ""))
     for placeholder in placeholders:
