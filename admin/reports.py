@@ -17,6 +17,7 @@ from models import AnonymousFeedback, Award, Branch, Complaint, Invitation, Resp
 from models import reports
 from models.clock import now
 from models.customers import GRADES
+from models.feedback import feedback_counts
 from models.i18n import label_of
 from models.recognition import AWARD_KINDS, STAR_KINDS, approve_service_star
 from models.surveys import DIMENSIONS, QUESTION_KINDS
@@ -322,11 +323,18 @@ class SurveyAnalyticsView(ManagerView):
         staff_list = list(Staff.select(Staff.id, Staff.name, Staff.employee_no).where(Staff.active == True)  # noqa: E712
                           .order_by(Staff.name))
         questions = [item["question"] for item in figures["questions"]]
-        sections = {"dimensions": any(q.kind == "rating" and q.dimension for q in questions),
+        sections = {"csat": any(q.kind == "rating" for q in questions),
+                    "nps": any(q.kind == "score" for q in questions),
+                    "dimensions": any(q.kind == "rating" and q.dimension for q in questions),
                     "servqual": any(q.kind == "servqual" for q in questions),
                     "comments": any(q.kind == "text" for q in questions)}
+        feedback = feedback_counts(period.start, period.end, branch=branch, survey=survey)
+        feedback_link = list_url("anonymous_feedback", [
+            (AnonymousFeedback.survey, "RelatedFilter", survey.id),
+            (AnonymousFeedback.received_at, "DateTimeBetweenFilter", between(period))]
+            + ([(AnonymousFeedback.branch, "RelatedFilter", branch)] if branch else []))
         return self.render("admin/reports/survey.html", survey=survey, period=period, figures=figures,
-                           sections=sections,
+                           sections=sections, feedback=feedback, feedback_link=feedback_link,
                            branch=branch, staff=staff, branches=_branches(), staff_list=staff_list,
                            kind_label=lambda code: label_of(QUESTION_KINDS, code),
                            dimension_label=lambda code: label_of(DIMENSIONS, code) if code else _("(no dimension)"))

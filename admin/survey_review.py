@@ -43,8 +43,10 @@ class HeldResponseAdmin(ReviewOnly):
     genuine ones (their follow-up opens then) or mark them as not a customer's answer."""
 
     required_role = "manager"  # releasing changes the figures
-    column_list = ["id", "survey", "open_link", "branch", "submitted_at", "hold_reason", "contact_phone",
-                   "followup_complaint"]
+    can_view_details = False  # the answers are on the response's own page (the number links to it)
+    column_list = ["id", "survey", "open_link", "branch", "submitted_at", "hold_reason", "contact_name",
+                   "contact_phone"]
+    column_labels = {"id": _l("Response")}
     column_formatters = {"id": _response_link}
     column_filters = [survey_filter(Response.survey), "hold_reason", "submitted_at"]
     column_default_sort = ("submitted_at", True)

@@ -204,6 +204,9 @@ def test_survey_page_shows_servqual_and_dimension_sections_only_for_such_questio
     assert 'id="servqual"' not in html["nps"] and 'id="dimensions"' not in html["nps"]
     assert 'id="servqual"' in html["servqual"] and 'id="dimensions"' not in html["servqual"]
     assert 'id="dimensions"' in html["csat"] and 'id="servqual"' not in html["csat"]
+    assert 'id="nps"' in html["nps"] and 'id="csat"' not in html["nps"]  # the figure cards too
+    assert 'id="csat"' in html["csat"] and 'id="nps"' not in html["csat"]
+    assert 'id="csat"' not in html["servqual"] and 'id="feedback"' in html["servqual"]
 
 
 # ---------------------------------------------------------------- reviewing
