@@ -414,8 +414,8 @@ def dashboard_links(summary, branch=None):
         "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
                   for stage in summary["by_stage"]},
         "received": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period))] + scope),
-        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period))]
-                              + response_scope),
+        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
+                                           (Response.status, "FilterEqual", "counted")] + response_scope),
         "trend": {row["label"]: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
                                                         between(row["period"]))] + scope)
                   for row in summary["trend"]},

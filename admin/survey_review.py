@@ -16,7 +16,7 @@ from models.i18n import label_of
 
 from .base import DomainModelView, _user
 from .customers import branch_filter
-from .surveys import SECONDS, SECONDS_DETAIL, survey_filter
+from .surveys import SECONDS, SECONDS_DETAIL, response_details, survey_filter
 
 
 class ReviewOnly(DomainModelView):
@@ -43,7 +43,7 @@ class HeldResponseAdmin(ReviewOnly):
     genuine ones (their follow-up opens then) or mark them as not a customer's answer."""
 
     required_role = "manager"  # releasing changes the figures
-    can_view_details = False  # the answers are on the response's own page (the number links to it)
+    details_template = "admin/surveys/response_details.html"
     column_list = ["id", "survey", "open_link", "branch", "submitted_at", "hold_reason", "contact_name",
                    "contact_phone"]
     column_labels = {"id": _l("Response")}
@@ -56,8 +56,11 @@ class HeldResponseAdmin(ReviewOnly):
     def get_query(self):
         return super().get_query().where(Response.status == "held")
 
-    def get_one(self, id):
-        return self.get_query().where(Response.id == id).first()
+    @expose("/details/")
+    def details_view(self):
+        """The response with its answers (the same page as under Responses)."""
+        self._template_args.update(response_details(request.args.get("id", type=int)))
+        return super().details_view()
 
     def _review(self, ids, decide, done_message):
         count = 0

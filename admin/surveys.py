@@ -427,14 +427,18 @@ class ResponseAdmin(ReadOnlyModelView):
 
     @expose("/details/")
     def details_view(self):
-        response_id = request.args.get("id", type=int)
-        answers = (Answer.select(Answer, Question).join(Question).where(Answer.response == response_id)
-                   .order_by(Question.position, Question.id, Answer.id))
-        rows = list(answers)
-        attach_related(rows, [Answer.choice, Answer.staff])
-        self._template_args.update(answers=rows, kind_label=lambda code: label_of(Question.kind.choices, code),
-                                   feedback=AnonymousFeedback.get_or_none(AnonymousFeedback.response == response_id))
+        self._template_args.update(response_details(request.args.get("id", type=int)))
         return super().details_view()
+
+
+def response_details(response_id):
+    """What a response's page shows below its fields: the answers, and its anonymous feedback."""
+    answers = (Answer.select(Answer, Question).join(Question).where(Answer.response == response_id)
+               .order_by(Question.position, Question.id, Answer.id))
+    rows = list(answers)
+    attach_related(rows, [Answer.choice, Answer.staff])
+    return {"answers": rows, "kind_label": lambda code: label_of(Question.kind.choices, code),
+            "feedback": AnonymousFeedback.get_or_none(AnonymousFeedback.response == response_id)}
 
 
 class AnswerAdmin(ReadOnlyModelView):
