@@ -20,6 +20,7 @@ import time
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
+from limits import parse_many
 
 from models import Invitation, OpenLink
 from models.answers import (CONTACT_ERROR_KEY, SCALES, LinkUnavailable, asks_for_contact, attribution,
@@ -50,7 +51,11 @@ def _setup(state):
     defaults = {**DEFAULT_LIMITS, "SURVEY_LOOKUP_LIMIT": LOOKUP_FAILURES_DEFAULT,
                 "SURVEY_MIN_FILL_SECONDS": str(DEFAULT_MIN_FILL_SECONDS)}
     for name, default in defaults.items():
-        state.app.config.setdefault(name, os.environ.get(name, default))
+        value = state.app.config.setdefault(name, os.environ.get(name, default))
+        try:  # a typo is reported when the service starts, not as an error page to customers
+            float(value) if name == "SURVEY_MIN_FILL_SECONDS" else parse_many(value)
+        except (TypeError, ValueError):
+            raise RuntimeError(f"{name}={value!r} is not valid; e.g. {name}={default!r}") from None
 
 
 @bp.url_value_preprocessor

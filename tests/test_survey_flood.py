@@ -201,3 +201,10 @@ def test_a_form_token_is_bound_to_its_link_and_cannot_be_forged():
     assert read_form_token("other secret", token, "o7") is None
     assert read_form_token("secret", token[:-2] + "xx", "o7") is None
     assert read_form_token("secret", "", "o7") is None
+
+
+@pytest.mark.parametrize("name,value", [("SURVEY_RATE_LIMIT", "lots"), ("SURVEY_MIN_FILL_SECONDS", "soon")])
+def test_a_mistyped_limit_stops_the_service_at_start_not_a_customer_later(tmp_path, name, value):
+    from app import create_app
+    with pytest.raises(RuntimeError, match=name):
+        create_app({"SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", name: value})
