@@ -3,7 +3,7 @@ codes and Chromium's 8-bit RGB(A) screenshots, as grey pixels for zxing-cpp."""
 import struct
 import zlib
 
-import pytest
+import zxingcpp
 
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel (grey, RGB, grey+alpha, RGBA)
 
@@ -66,7 +66,6 @@ def png_grey(png):
 
 def decode_qr(png):
     """The texts of the QR codes zxing-cpp finds in a PNG."""
-    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp is pinned in requirements-dev.txt")
     width, height, pixels = png_grey(png)
     found = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
     return [barcode.text for barcode in found]

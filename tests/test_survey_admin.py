@@ -198,7 +198,7 @@ def answered(app, office):
     with app.app_context():
         survey = create_from_template("csat", "zh_CN")
         customer = make_customer(office["branch"], name="刘洋")
-        invitation = Invitation.create(survey=survey, customer=customer)
+        invitation = Invitation.create(survey=survey, customer=customer, sent_at=clock.now())
         questions = list(survey.questions.order_by(Question.position))
     client = Client(app.test_client())
     url = f"/s/i/{invitation.token}"
@@ -219,7 +219,8 @@ def test_response_page_shows_answers_and_links_the_followup(app, login_as, answe
     listing = staff.get("/admin/response/").get_data(as_text=True)
     assert complaint.number in listing
     rate = login_as("manager").get("/admin/survey/").get_data(as_text=True)
-    assert "100%" in rate and "col-response_rate" in rate
+    assert 'data-sent="1" data-answered="1" data-rate="100.0"' in rate and "100.0%" in rate
+    assert "col-response_rate" in rate
 
 
 def test_responses_are_read_only(app, login_as, answered):
