@@ -111,6 +111,11 @@ class AnonymousFeedbackAdmin(ReviewOnly):
     column_searchable_list = ["title", "description", "review_note"]
     column_default_sort = ("received_at", True)
 
+    @expose("/details/")
+    def details_view(self):
+        self._template_args.update(review_error=None, note="")
+        return super().details_view()
+
     @expose("/review/<int:feedback_id>", methods=("POST",))
     def review(self, feedback_id):
         feedback = AnonymousFeedback.get_or_none(AnonymousFeedback.id == feedback_id)

@@ -152,7 +152,7 @@ def _render_form(link, keep=None, errors=None, notice=None, status=200, start=No
                                form_token_field=FORM_TOKEN_FIELD, form_token=token,
                                ask_contact=asks_for_contact(survey, invitation),
                                contact=contact_from_form(keep) if keep is not None else {},
-                               contact_error=(errors or {}).get(CONTACT_ERROR_KEY))
+                               contact_error=(errors or {}).get(CONTACT_ERROR_KEY), preview=None)
     return page, status
 
 
