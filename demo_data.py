@@ -213,10 +213,9 @@ def _surveys(rng, customers, staff, branches, moment):
     nps_reason = Question.create(survey=nps, position=2, text="您打这个分数的主要原因是？", kind="text", required=False)
     channel = Question.create(survey=nps, position=3, text="您通常通过什么方式联系我们？", kind="single", required=False)
     choices = [Choice.create(question=channel, position=i, text=t) for i, t in enumerate(["电话", "微信", "网站", "上门"])]
-    for branch in branches:
-        OpenLink.create(survey=csat, label=f"{branch.name}前台二维码", branch=branch)
+    posters = [OpenLink.create(survey=csat, label=f"{branch.name}前台二维码", branch=branch) for branch in branches]
 
-    responses = 0
+    responses = _poster_answers(rng, csat, csat_questions, csat_text, posters, moment)
     comments = ["服务很好，继续保持", "上门时间能否更准时", "价格有点高", "客服态度很耐心", "希望能提供微信预约", ""]
     for customer in rng.sample(customers, 120):
         invitation = Invitation.create(survey=csat, customer=customer, sent_at=moment - timedelta(days=20),
@@ -243,6 +242,27 @@ def _surveys(rng, customers, staff, branches, moment):
     return responses
 
 
+def _poster_answers(rng, survey, ratings, comment, posters, moment):
+    """Answers scanned from the front-desk posters, through the public submit: most fine, a few
+    low ones left without a phone (anonymous feedback waiting for review), and one sent too
+    fast to be trusted (held for review)."""
+    from models.answers import submit_response
+    previous = clock.freeze(None)
+    count = 0
+    try:
+        for index in range(25):
+            poster = posters[index % len(posters)]
+            low = index % 6 == 5
+            clock.freeze(moment - timedelta(days=rng.randrange(1, 20), hours=rng.randrange(9, 18)))
+            raw = {q.id: str(rng.choice([1, 2]) if low else rng.choice([3, 4, 4, 5, 5])) for q in ratings}
+            raw[comment.id] = rng.choice(["排队时间太长，没人引导", "前台没人，等了半小时"]) if low else ""
+            submit_response(survey, raw, open_link=poster, hold_reason="too_fast" if index == 7 else None)
+            count += 1
+    finally:
+        clock.freeze(previous)
+    return count
+
+
 def _star_votes_and_servqual(rng, customers, staff, moment):
     """Service-star votes of this month (a few favourites lead) and SERVQUAL answers
     (expectations higher than perceptions, most of all for responsiveness)."""
@@ -256,7 +276,7 @@ def _star_votes_and_servqual(rng, customers, staff, moment):
         local = [s for s in staff if s.branch_id == customer.branch_id]
         chosen = rng.choice([f for f in favourites if f.branch_id == customer.branch_id] or local) \
             if rng.random() < 0.6 else rng.choice(local)
-        submitted = month_start + (moment - month_start) * rng.random()
+        submitted = (month_start + (moment - month_start) * rng.random()).replace(microsecond=0)
         response = Response.create(survey=star, customer=customer, branch=customer.branch, staff=chosen,
                                    submitted_at=submitted)
         Answer.create(response=response, question=pick, staff=chosen)

@@ -17,6 +17,7 @@ from .spreadsheets import CustomerImportView, ReportWorkbookView
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardView, StaffScoreboardView,
                       SurveyAnalyticsView)
+from .survey_review import AnonymousFeedbackAdmin, HeldResponseAdmin
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
 from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
 
@@ -37,6 +38,8 @@ MODEL_VIEWS = [
     (OpenLinkAdmin, m.OpenLink, _l("Open links"), SURVEYS, "openlink"),
     (InvitationAdmin, m.Invitation, _l("Invitations"), SURVEYS, "invitation"),
     (ResponseAdmin, m.Response, _l("Responses"), SURVEYS, "response"),
+    (HeldResponseAdmin, m.Response, _l("Held submissions"), SURVEYS, "held_response"),
+    (AnonymousFeedbackAdmin, m.AnonymousFeedback, _l("Anonymous feedback"), SURVEYS, "anonymous_feedback"),
     (AnswerAdmin, m.Answer, _l("Answers"), SURVEYS, "answer"),
     (StaffAdmin, m.Staff, _l("Staff"), PEOPLE, "staff"),
     (AwardAdmin, m.Award, _l("Awards"), PEOPLE, "award"),

@@ -2,6 +2,7 @@
 approval that creates the Award and its printable certificate), survey analytics and
 customer quadrants. The figures come from models.reports; these views only parse the
 filters, render, and link each figure to the admin list behind it."""
+import re
 from datetime import timedelta
 
 import pygal
@@ -13,10 +14,11 @@ from markupsafe import Markup
 from playhouse.flask_utils import get_object_or_404
 from pygal.style import Style
 
-from models import Award, Branch, Complaint, Invitation, Response, Staff, Survey
+from models import AnonymousFeedback, Award, Branch, Complaint, Invitation, Response, Staff, Survey
 from models import reports
 from models.clock import now
 from models.customers import GRADES
+from models.feedback import feedback_counts
 from models.i18n import label_of
 from models.recognition import AWARD_KINDS, STAR_KINDS, NotACandidate, approve_service_star
 from models.surveys import DIMENSIONS, QUESTION_KINDS
@@ -159,6 +161,20 @@ def trend_charts(rows):
     return _svg(rates), _svg(received)
 
 
+_SPARKLINE_NOISE = re.compile(r"<script.*?</script>|<style.*?</style>|<!--.*?-->|<title>.*?</title>", re.S)
+
+
+def sparkline(values, title):
+    """A small line (pygal, server-side SVG, no script) of `values`, e.g. responses per week.
+    Styled by the page's .sparkline CSS; `title` is what a screen reader or a hover says."""
+    chart = pygal.Line(js=[], css=[], disable_xml_declaration=True, no_prefix=True, explicit_size=True, width=160,
+                       height=36, style=Style(background="transparent", plot_background="transparent"))
+    chart.add("", list(values))
+    svg = _SPARKLINE_NOISE.sub("", chart.render_sparkline(interpolate=None, show_dots=False))
+    svg = svg.replace('id=""', "", 1).replace('class="pygal-chart pygal-sparkline"', 'class="sparkline" role="img"', 1)
+    return Markup(svg.replace(">", "><title>" + str(Markup.escape(title)) + "</title>", 1))
+
+
 def ranking_chart(rows):
     chart = pygal.HorizontalBar(js=[], disable_xml_declaration=True, style=CHART_STYLE, width=760,
                                 height=60 + 36 * max(len(rows), 1), show_legend=False, range=(0, 100),
@@ -260,8 +276,20 @@ class SurveyAnalyticsView(ManagerView):
 
     @expose("/")
     def index(self):
-        surveys = list(Survey.select().order_by(Survey.id.desc()))
-        return self.render("admin/reports/surveys.html", surveys=surveys)
+        """Every survey with its figures for the period (default: the last 90 days, like a survey's page)."""
+        if not request.args.get("period"):
+            period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
+        else:
+            period = period_from_args("month", ("week", "month", "quarter", "custom"))
+        rows = reports.survey_overview(period.start, period.end)
+        for row in rows:
+            counts = [n for _period, n in row["weekly"]]
+            row["sparkline"] = sparkline(counts, _("Responses per week, last %(n)d weeks: %(counts)s", n=len(counts),
+                                                   counts=", ".join(map(str, counts))))
+            row["links"] = survey_index_links(row["survey"], period)
+        period_args = {"period": "custom", "from": period.start.date().isoformat(),
+                       "to": period.last_day.isoformat()}
+        return self.render("admin/reports/surveys.html", rows=rows, period=period, period_args=period_args)
 
     @expose("/<int:survey_id>/")
     def survey(self, survey_id):
@@ -274,10 +302,41 @@ class SurveyAnalyticsView(ManagerView):
         figures = reports.survey_analytics(survey, period.start, period.end, branch=branch, staff=staff)
         staff_list = list(Staff.select(Staff.id, Staff.name, Staff.employee_no).where(Staff.active == True)  # noqa: E712
                           .order_by(Staff.name))
+        questions = [item["question"] for item in figures["questions"]]
+        sections = {"csat": any(q.kind == "rating" for q in questions),
+                    "nps": any(q.kind == "score" for q in questions),
+                    "dimensions": any(q.kind == "rating" and q.dimension for q in questions),
+                    "servqual": any(q.kind == "servqual" for q in questions),
+                    "comments": any(q.kind == "text" for q in questions)}
+        feedback = feedback_counts(period.start, period.end, branch=branch, survey=survey)
+        feedback_link = list_url("anonymous_feedback", [
+            (AnonymousFeedback.survey, "RelatedFilter", survey.id),
+            (AnonymousFeedback.received_at, "DateTimeBetweenFilter", between(period))]
+            + ([(AnonymousFeedback.branch, "RelatedFilter", branch)] if branch else []))
         return self.render("admin/reports/survey.html", survey=survey, period=period, figures=figures,
+                           sections=sections, feedback=feedback, feedback_link=feedback_link,
                            branch=branch, staff=staff, branches=_branches(), staff_list=staff_list,
                            kind_label=lambda code: label_of(QUESTION_KINDS, code),
                            dimension_label=lambda code: label_of(DIMENSIONS, code) if code else _("(no dimension)"))
+
+
+def survey_index_links(survey, period):
+    """The lists behind a survey's figures on the analytics index, filtered like the figure."""
+    when = between(period)
+    return {
+        "responses": list_url("response", [(Response.survey, "RelatedFilter", survey.id),
+                                           (Response.submitted_at, "DateTimeBetweenFilter", when),
+                                           (Response.status, "FilterEqual", "counted")]),
+        "held": list_url("held_response", [(Response.survey, "RelatedFilter", survey.id),
+                                           (Response.submitted_at, "DateTimeBetweenFilter", when)]),
+        "invitations": list_url("invitation", [(Invitation.survey, "RelatedFilter", survey.id),
+                                               (Invitation.sent_at, "DateTimeBetweenFilter", when)]),
+        "complaints": list_url("response", [(Response.survey, "RelatedFilter", survey.id),
+                                            (Response.submitted_at, "DateTimeBetweenFilter", when),
+                                            (Response.followup_complaint, "FilterEmpty", "0")]),
+        "feedback": list_url("anonymous_feedback", [(AnonymousFeedback.survey, "RelatedFilter", survey.id),
+                                                    (AnonymousFeedback.received_at, "DateTimeBetweenFilter", when)]),
+    }
 
 
 class CustomerQuadrantView(ManagerView):
@@ -335,8 +394,8 @@ def dashboard_links(summary, branch=None):
         "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
                   for stage in summary["by_stage"]},
         "received": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period))] + scope),
-        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period))]
-                              + response_scope),
+        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
+                                           (Response.status, "FilterEqual", "counted")] + response_scope),
         "trend": {row["label"]: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
                                                         between(row["period"]))] + scope)
                   for row in summary["trend"]},

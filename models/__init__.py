@@ -6,6 +6,7 @@ from .choices import ChoiceList, ChoiceValue
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
 from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
 from .customers import Customer
+from .feedback import AnonymousFeedback
 from .org import Branch, Staff, User
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
@@ -14,7 +15,7 @@ from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, S
 ALL_MODELS = [
     Branch, Staff, User, WorkCalendar, CalendarDay, ChoiceList, ChoiceValue, CustomField, Customer, ComplaintCounter,
     SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
-    Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
+    Survey, Question, Choice, OpenLink, Invitation, Response, Answer, AnonymousFeedback,
     Award, RewardPenalty, History, ExportLog, Setting,
 ]
 

@@ -29,26 +29,36 @@ def csrf_token(page):
     return None
 
 
+FORM_TOKEN_PATTERN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
 class Client:
-    """Test client that carries the session's CSRF token like a browser would."""
+    """Test client that carries the session's CSRF token like a browser would, and the signed
+    form token of the last open-link survey page it read (sent back with its answers)."""
 
     def __init__(self, flask_client):
         self.http = flask_client
         self.csrf = None
+        self.form_token = None
 
     def get(self, *args, **kwargs):
         return self.http.get(*args, **kwargs)
 
     def fetch_csrf(self, url="/login"):
-        token = csrf_token(self.http.get(url).get_data(as_text=True))
+        page = self.http.get(url).get_data(as_text=True)
+        token = csrf_token(page)
         assert token, f"no CSRF token on {url}"
         self.csrf = token
+        form_token = FORM_TOKEN_PATTERN.search(page)
+        self.form_token = form_token.group(1) if form_token else None
         return self.csrf
 
     def post(self, url, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.csrf or self.fetch_csrf())
+        if self.form_token:
+            data.setdefault("form_token", self.form_token)
         return self.http.post(url, data=data, **kwargs)
 
     def login(self, username, password=PASSWORD):
