@@ -4,6 +4,7 @@ from .base import bind_database, db
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
 from .customers import Customer
 from .org import Branch, Staff, User
+from .outbox import ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent, OutboxMessage
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
 
@@ -12,6 +13,7 @@ ALL_MODELS = [
     Branch, Staff, User, Customer, ComplaintCounter, SlaPolicy, Complaint, Rectification, Callback,
     Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
     Award, RewardPenalty, History, ExportLog, Setting,
+    NotifyEvent, ChannelEndpoint, OutboxMessage, DeliveryAttempt, Notification,
 ]
 
 

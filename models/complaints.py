@@ -153,6 +153,9 @@ class Complaint(BaseModel):
     stage = CharField(max_length=15, choices=STAGES, default="received", index=True, verbose_name=_l("Stage"))
     due_at = DateTimeField(null=True, index=True, verbose_name=_l("Next deadline"))
     escalation_level = SmallIntegerField(default=0, verbose_name=_l("Escalation level"))
+    # when the notification scheduler looks at this complaint next (models.notifications): the
+    # next due-soon / overdue / escalation point of its current stage; NULL once closed
+    alert_at = DateTimeField(null=True, index=True, verbose_name=_l("Next alert check"))
 
     acknowledge_due_at = DateTimeField(null=True, verbose_name=_l("Acknowledge due"))
     acknowledged_at = DateTimeField(null=True, verbose_name=_l("Acknowledged at"))
@@ -230,6 +233,7 @@ class Complaint(BaseModel):
         self.callback_due_at = start + timedelta(hours=hours["callback"])
         if self.stage == "received":
             self.due_at = self.acknowledge_due_at
+        self.alert_at = start  # the scheduler works out the first alert at its next tick
 
 
 class Rectification(BaseModel):

@@ -145,3 +145,24 @@ def _complaint_owner(schema):
         schema.database.execute_sql(
             "UPDATE complaint SET assignee_id = first_responder_id "
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
+
+
+@migration(30, "notifications: contact details and channel preferences of staff and accounts, complaint alert "
+               "point, invitation delivery and reminder, customer opt-out (outbox tables: create_tables)")
+def _notifications(schema):
+    from peewee import BooleanField, CharField, DateTimeField, TextField
+    for table in ("staff", "user"):
+        schema.add_column(table, "email", CharField(max_length=120, default=""))
+        schema.add_column(table, "mobile", CharField(max_length=30, default=""))
+        schema.add_column(table, "notify_email", BooleanField(default=True))
+        schema.add_column(table, "notify_sms", BooleanField(default=False))
+    schema.add_column("customer", "survey_opt_out", BooleanField(default=False))
+    schema.add_column("invitation", "delivery_channel", CharField(max_length=10, default=""))
+    schema.add_column("invitation", "delivery_status", CharField(max_length=10, default=""))
+    schema.add_column("invitation", "delivery_error", TextField(default=""))
+    schema.add_column("invitation", "remind_at", DateTimeField(null=True))
+    schema.add_index("invitation", ["remind_at"])
+    if schema.add_column("complaint", "alert_at", DateTimeField(null=True)):
+        # every open complaint is looked at by the scheduler's next tick (models.notifications)
+        schema.database.execute_sql("UPDATE complaint SET alert_at = received_at WHERE stage <> 'closed'")
+    schema.add_index("complaint", ["alert_at"])

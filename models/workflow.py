@@ -187,6 +187,7 @@ def complete_stage(complaint, stage, user=None, **deliverable):
         complaint.stage = stage
         following = TRANSITIONS.get(stage)
         complaint.due_at = due_for(complaint, following) if following else None
+        complaint.alert_at = moment if following else None  # the scheduler looks at the new stage next tick
         # only what this step changed, so a concurrent edit of other fields is not overwritten
         changed = [name for name, value in complaint.__data__.items() if before.get(name) != value]
         complaint.save(only=[complaint._meta.fields[name] for name in changed])
@@ -208,7 +209,11 @@ def record_complaint_changes(complaint, before, user=None):
         if old == new:
             continue
         action = "handover" if name in HANDOVER_FIELDS else "update"
-        rows.append(record(complaint, action, user, name, _owner_label(name, old), _owner_label(name, new)))
+        row = record(complaint, action, user, name, _owner_label(name, old), _owner_label(name, new))
+        rows.append(row)
+        if name == "assignee" and new is not None:
+            from .notifications import handed_over  # the new owner is told, in this transaction
+            handed_over(complaint, new, user, row)
     return rows
 
 
