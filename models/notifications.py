@@ -544,6 +544,8 @@ def _set_alert_at(next_at):
     for start in range(0, len(items), 500):
         chunk = items[start:start + 500]
         value = Case(Complaint.id, [(cid, Complaint.alert_at.db_value(at)) for cid, at in chunk], None)
+        if is_postgres():
+            value = value.cast("timestamp")  # a CASE of parameters (some NULL) is text to PostgreSQL
         Complaint.update(alert_at=value).where(Complaint.id.in_([cid for cid, _ in chunk])).execute()
 
 
