@@ -18,6 +18,7 @@ def register(app):
         click.echo(f"notification worker: e-mail {'to ' + app.config['MAIL_SERVER'] if app.config['MAIL_SERVER'] else 'off (MAIL_SERVER not set)'}; "
                    f"huey store {worker.huey.storage.__class__.__name__}")
         consumer = worker.huey.create_consumer(workers=threads, periodic=True, check_worker_health=True)
+        worker.STOP = consumer.stop_flag  # the minute loop stops with the consumer
         consumer.run()
 
     @app.cli.command("notify-once")

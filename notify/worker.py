@@ -36,6 +36,7 @@ log = logging.getLogger("notify.worker")
 ROOT = Path(__file__).resolve().parent.parent
 CLAIM_BATCH = 20
 APP = None  # set by `flask worker`; a bare `huey_consumer notify.worker.huey` creates the app itself
+STOP = threading.Event()  # set when the consumer shuts down (`flask worker` passes its stop flag)
 
 
 def make_huey(url):
@@ -136,13 +137,13 @@ def run_minute(seconds=None, poll=None):
             log.info("tick: %s", counts)
     except Exception:  # noqa: BLE001 - a failed tick must not stop delivery; the next minute tries again
         log.exception("notification tick failed")
-    while True:
+    while not STOP.is_set():
         delivered = deliver_pending()
         if any(delivered.values()):
             log.info("delivered: %s", dict(delivered))
         if time.monotonic() - started + poll >= seconds:
             return
-        time.sleep(poll)
+        STOP.wait(poll)  # a shutdown (Ctrl-C, SIGTERM) ends the loop at once
 
 
 def _app():

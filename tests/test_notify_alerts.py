@@ -52,11 +52,11 @@ def tick_and_deliver():
 
 
 BOUNDARIES = [  # (minutes after receipt, what is told, to whom) for a 1 h acknowledge deadline
-    (30, "[Due soon]", ["wang@example.cn"]),  # 50 %
-    (45, "[Due soon]", ["wang@example.cn"]),  # 15 min left
-    (48, "[Due soon]", ["wang@example.cn"]),  # 80 %
-    (60 + 1 / 60, "[Overdue]", ["wang@example.cn", "li@example.cn"]),  # one second after the due time
-    (120, "[Escalated]", ["boss@example.cn"]),  # 60 min later (setting)
+    (30, "【即将到期】", ["wang@example.cn"]),  # 50 %
+    (45, "【即将到期】", ["wang@example.cn"]),  # 15 min left
+    (48, "【即将到期】", ["wang@example.cn"]),  # 80 %
+    (60 + 1 / 60, "【已超时】", ["wang@example.cn", "li@example.cn"]),  # one second after the due time
+    (120, "【已升级】", ["boss@example.cn"]),  # 60 min later (setting)
 ]
 
 
@@ -97,11 +97,11 @@ def test_a_worker_that_was_down_tells_only_what_is_still_relevant(app, people, s
         run_tick()
         clock.freeze(T0 + timedelta(minutes=50))  # 50 %, 15 min left and 80 % all passed while down
         tick_and_deliver()
-        assert len(smtp_server.messages) == 1 and "0 h 10 min" in smtp_server.messages[0][2]["subject"]
+        assert len(smtp_server.messages) == 1 and "0 小时 10 分钟" in smtp_server.messages[0][2]["subject"]
         clock.freeze(T0 + timedelta(hours=5))  # overdue and escalation both passed
         tick_and_deliver()
         subjects = [s for _, s in received(smtp_server)[1:]]
-        assert sorted(s.split("]")[0] for s in subjects) == ["[Escalated", "[Overdue", "[Overdue"]
+        assert sorted(s.split("】")[0] for s in subjects) == ["【已升级", "【已超时", "【已超时"]
 
 
 def test_two_schedulers_and_two_workers_at_once_tell_each_once(app, people, smtp_server):
@@ -157,7 +157,7 @@ def test_a_completed_stage_moves_the_alerts_to_the_next_stage(app, people, smtp_
         clock.freeze(T0 + timedelta(hours=12))  # half of the 24 h result time
         tick_and_deliver()
         [(rcpt, subject)] = received(smtp_server)
-        assert rcpt == "wang@example.cn" and subject.startswith("[Due soon]")
+        assert rcpt == "wang@example.cn" and subject.startswith("【即将到期】")
         assert "2026-03-11 09:00" in subject  # the result deadline
 
 
@@ -177,7 +177,7 @@ def test_a_hand_over_tells_the_new_owner_in_the_same_transaction(app, people, sm
         workflow.assign([Complaint.get_by_id(complaint.id)], people["owner"], owner_user)  # took it back: no alert
         deliver_pending()
     [(rcpt, subject)] = received(smtp_server)
-    assert rcpt == "liu@example.cn" and subject == f"[Assigned to you] {complaint.number} {complaint.title}"
+    assert rcpt == "liu@example.cn" and subject == f"【转交给您】{complaint.number} {complaint.title}"
     body = smtp_server.messages[0][2].get_body(("plain",)).get_content()
     assert f"/admin/complaint/details/?id={complaint.id}" in body and "manager" in body
 
@@ -205,7 +205,7 @@ def test_a_low_score_follow_up_tells_the_duty_person_and_the_owner(app, people, 
         assert not errors and response.followup_complaint is not None
         deliver_pending()
     assert sorted(r for r, _ in received(smtp_server)) == ["liu@example.cn", "zhao@example.cn"]
-    assert all(s.startswith("[Low-score follow-up]") for _, s in received(smtp_server))
+    assert all(s.startswith("【低分跟进】") for _, s in received(smtp_server))
 
 
 def test_callbacks_due_tomorrow_reach_the_account_manager_once(app, people, smtp_server):
@@ -222,7 +222,7 @@ def test_callbacks_due_tomorrow_reach_the_account_manager_once(app, people, smtp
         clock.freeze(datetime(2026, 3, 10, 15, 0))
         tick_and_deliver()
     [(rcpt, subject)] = received(smtp_server)
-    assert rcpt == "liu@example.cn" and "2026-03-11" in subject and subject.startswith("[Callbacks due tomorrow]")
+    assert rcpt == "liu@example.cn" and "2026-03-11" in subject and subject.startswith("【明日回访】")
     assert "/admin/callbacks-due/?days=1" in smtp_server.messages[0][2].get_body(("plain",)).get_content()
 
 
@@ -237,13 +237,13 @@ def test_the_weekly_report_goes_to_managers_and_directors_on_friday_at_five(app,
         make_complaint(people["customer"], first_responder=people["owner"])
         clock.freeze(datetime(2026, 3, 13, 16, 59))  # Friday
         tick_and_deliver()
-        reports = [s for _, s in received(smtp_server) if "report" in s]
+        reports = [s for _, s in received(smtp_server) if "周报" in s]
         assert reports == []
         clock.freeze(datetime(2026, 3, 13, 17, 0))
         tick_and_deliver()
         clock.freeze(datetime(2026, 3, 14, 10, 0))
         tick_and_deliver()
-    weekly = [(r, m) for _, rcpts, m, _ in smtp_server.messages for r in rcpts if "[Weekly report]" in m["subject"]]
+    weekly = [(r, m) for _, rcpts, m, _ in smtp_server.messages for r in rcpts if "【周报】" in m["subject"]]
     assert sorted(r for r, _ in weekly) == ["boss@example.cn", "li@example.cn", "ma@example.cn"]
     name, sheets = _workbook_of(weekly[0][1])
     assert name.endswith(".xlsx") and "2026-03-09" in name and len(sheets) >= 5
@@ -256,7 +256,7 @@ def test_the_monthly_report_covers_the_month_before_on_the_first(app, people, sm
         clock.freeze(datetime(2026, 4, 1, 8, 0))
         tick_and_deliver()
         tick_and_deliver()
-    monthly = [m for _, _, m, _ in smtp_server.messages if "[Monthly report]" in m["subject"]]
+    monthly = [m for _, _, m, _ in smtp_server.messages if "【月报】" in m["subject"]]
     assert len(monthly) == 3 and all("2026-03" in m["subject"] for m in monthly)
     name, sheets = _workbook_of(monthly[0])
     assert "2026-03" in name and sheets
