@@ -157,7 +157,6 @@ class ChannelEndpointAdmin(DomainModelView):
     form_widget_args = {"secret": {"autocomplete": "off"}}
     column_exclude_list = ["secret"]
     column_details_exclude_list = ["secret"]
-    export_types = []
 
     def on_model_change(self, form, model, is_created):
         url = (model.webhook_url or "").strip()

@@ -737,13 +737,12 @@ def opt_out(customer, user=None):
 def invitation_event(invitation, kind, channel, with_qr=False, not_before=None):
     """The words of a survey invitation or its reminder, in the survey's language."""
     from flask_babel import force_locale
-    from notify.links import path_for
-    from surveys.links import public_url
+    from notify.links import path_for, survey_url
     from .i18n import babel_locale
     survey, customer = invitation.survey, invitation.customer
     with force_locale(babel_locale(survey.language)):
         subject = survey.title if kind == "invitation" else str(_l("Reminder: %(survey)s", survey=survey.title))
-        link = public_url(invitation)
+        link = survey_url(invitation)
         unsubscribe = path_for("notify.unsubscribe", token=unsubscribe_token(customer.id))
         event = Event(key=f"{kind}:{invitation.id}:{channel}", kind=kind, subject=subject,
                       intro=str(_l("Dear %(name)s, we would like to hear how we did. The survey takes a few "
