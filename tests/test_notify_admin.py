@@ -10,7 +10,7 @@ from models import (ChannelEndpoint, Complaint, Customer, History, Invitation, N
 from models.notifications import run_tick, unsubscribe_token
 from notify.worker import deliver_pending
 
-from .helpers import csrf_token, make_complaint, make_customer, make_staff
+from .helpers import csrf_token, make_complaint, make_customer
 
 T0 = datetime(2026, 3, 10, 9, 0)
 
@@ -71,7 +71,7 @@ def test_the_outbox_is_for_managers_and_resends_failed_messages(app, office, log
         assert OutboxMessage.get().status == "pending"
         deliver_pending()
         assert OutboxMessage.get().status == "sent"
-    assert manager.post(f"/admin/outbox/delete/", {"id": message.id}).status_code in (403, 405)
+    assert manager.post("/admin/outbox/delete/", {"id": message.id}).status_code in (403, 405)
 
 
 def test_group_robots_are_checked_and_a_test_message_reaches_each_channel(app, office, login_as, smtp_server,

@@ -133,7 +133,7 @@ def test_two_schedulers_and_two_workers_at_once_tell_each_once(app, people, smtp
         assert OutboxMessage.select().count() == 6 * 3  # owner + manager (overdue), director (escalated)
         assert [c.escalation_level for c in Complaint.select().where(Complaint.id.in_([c.id for c in complaints]))] \
             == [1] * 6
-    workers = [in_thread(lambda: deliver_pending(worker=f"w{i}")) for i in range(2)]
+    workers = [in_thread(lambda name=f"w{i}": deliver_pending(worker=name)) for i in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
