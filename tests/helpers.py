@@ -246,3 +246,25 @@ class HttpSink:
 
     def at(self, path):
         return [r for r in self.requests if r["path"] == path]
+
+
+def start_notify_worker(database_url, smtp_port, folder, name="worker", **env):
+    """`flask --app app worker` (the huey consumer) as a separate process, its e-mail going to
+    `smtp_port` on loopback, its log in folder/<name>.log (process.log_path)."""
+    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                   "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "HUEY_URL": f"sqlite:///{folder}/huey.db",
+                   "NOTIFY_POLL_SECONDS": "0.2", "NOTIFY_LEASE_SECONDS": "2", **env}
+    log = open(Path(folder) / f"{name}.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=environment,
+                               stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log.name
+    return process
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

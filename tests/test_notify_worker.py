@@ -8,27 +8,18 @@ plus one at a random moment."""
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 
 from models import DeliveryAttempt, OutboxMessage, db
 from models.notifications import Event, Person, write_events
 
-from .helpers import ROOT
+from .helpers import start_notify_worker, wait_until
 
 MESSAGES = 40
 
 
 def start_worker(app, sink, tmp_path, number):
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test-secret",
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port), "HUEY_URL": f"sqlite:///{tmp_path}/huey.db",
-           "NOTIFY_POLL_SECONDS": "0.2", "NOTIFY_LEASE_SECONDS": "2", "NOTIFY_LOOP_SECONDS": "55"}
-    log = open(tmp_path / f"worker-{number}.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    process.log_path = log.name
-    return process
+    return start_notify_worker(app.config["DATABASE_URL"], sink.port, tmp_path, f"worker-{number}")
 
 
 def statuses(app):
@@ -36,15 +27,6 @@ def statuses(app):
         rows = {m.status for m in OutboxMessage.select(OutboxMessage.status)}
         db.close()
     return rows
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def kill_after(count_of, limit, process, killed):
