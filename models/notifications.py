@@ -529,12 +529,13 @@ def _lock_scheduler():
         NotifyEvent.update(kind=NotifyEvent.kind).where(NotifyEvent.id == 0).execute()
 
 
-def _due_complaints(moment, limit):
-    return list(Complaint.select(Complaint, Branch, Customer)
-                .join(Branch, on=(Complaint.branch == Branch.id))
-                .switch(Complaint).join(Customer, on=(Complaint.customer == Customer.id))
-                .where(Complaint.alert_at <= moment, Complaint.stage != "closed")
-                .order_by(Complaint.alert_at, Complaint.id).limit(limit))
+def due_complaints_query(moment, limit):
+    """Open complaints whose next alert point has come, read through the index on alert_at."""
+    return (Complaint.select(Complaint, Branch, Customer)
+            .join(Branch, on=(Complaint.branch == Branch.id))
+            .switch(Complaint).join(Customer, on=(Complaint.customer == Customer.id))
+            .where(Complaint.alert_at <= moment, Complaint.stage != "closed")
+            .order_by(Complaint.alert_at, Complaint.id).limit(limit))
 
 
 def _set_alert_at(next_at):
@@ -556,7 +557,7 @@ def deadline_alerts(moment, rules, limit=TICK_BATCH):
     from .workflow import escalate
     with db.atomic():
         _lock_scheduler()
-        complaints = _due_complaints(moment, limit)
+        complaints = list(due_complaints_query(moment, limit))
         if not complaints:
             return 0, 0
         planned, next_at = [], {}

@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import smtplib
+import socket
 from email.header import Header
 from email.mime.image import MIMEImage
 from email.utils import parseaddr
@@ -72,6 +73,9 @@ class EmailSender:
                 timeout=config.get("MAIL_TIMEOUT", 30))
             try:
                 backend.open()
+                # the body and the final "." go out as two writes: without this, Nagle's algorithm
+                # holds the "." until the server acknowledges the body (tens of ms per message)
+                backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except (OSError, smtplib.SMTPException) as exc:
                 raise DeliveryError(f"cannot reach the mail server: {exc}") from None
             self.backend = backend

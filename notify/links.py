@@ -18,11 +18,15 @@ def base_url():
 
 
 def path_for(endpoint, **values):
-    """The path of an endpoint, usable with or without a request (worker, CLI)."""
+    """The path of an endpoint, usable with or without a request (worker, CLI). Outside a request
+    the app's URL map is bound once and reused (a tick builds thousands of links)."""
     if has_request_context():
         return url_for(endpoint, **values)
-    with current_app.test_request_context("/"):
-        return url_for(endpoint, **values)
+    adapter = current_app.extensions.get("notify_url_adapter")
+    if adapter is None:
+        adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+        current_app.extensions["notify_url_adapter"] = adapter
+    return adapter.build(endpoint, {k: v for k, v in values.items() if v is not None})
 
 
 def absolute(path):
@@ -32,13 +36,16 @@ def absolute(path):
 
 
 def route_exists(path):
-    """True when the app serves `path` (a page another part of the product may not have yet)."""
-    adapter = current_app.url_map.bind("localhost")
-    try:
-        adapter.match(path)
-    except Exception:  # noqa: BLE001 - NotFound, MethodNotAllowed, RequestRedirect
-        return False
-    return True
+    """True when the app serves `path` (a page another part of the product may not have yet);
+    remembered per app, whose routes do not change once it runs."""
+    known = current_app.extensions.setdefault("notify_routes", {})
+    if path not in known:
+        try:
+            current_app.url_map.bind("localhost").match(path)
+            known[path] = True
+        except Exception:  # noqa: BLE001 - NotFound, MethodNotAllowed, RequestRedirect
+            known[path] = False
+    return known[path]
 
 
 def survey_url(link):
