@@ -85,7 +85,8 @@ NOTIFY_LABELS = {
     "notify.retry_base_seconds": _l("Seconds before the first retry (doubled each time)"),
 }
 TICK_BATCH = 2000
-CATCH_UP_DAYS = 3  # a monthly report missed (worker down) is still sent this many days later  # complaints one scheduler transaction handles; a bigger backlog takes several
+CATCH_UP_DAYS = 3
+MY_WORK = "/admin/my-work/"  # the owner's work list (the workbench), linked from alerts once it exists  # a monthly report missed (worker down) is still sent this many days later  # complaints one scheduler transaction handles; a bigger backlog takes several
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _LOCK_KEY = 73_130_013  # PostgreSQL advisory lock of the scheduler
 
@@ -337,16 +338,49 @@ def _complaint_link(complaint_id):
     return path_for("complaint.details_view", id=complaint_id)
 
 
-def _my_work_links():
-    from notify.links import route_exists
-    path = "/admin/my-work/"
-    return [(str(_l("My work")), path)] if route_exists(path) else []
+# The words of complaint alerts (msgids); translated once per language, not once per alert
+_SUBJECTS = {
+    "assigned": _l("[Assigned to you] %(number)s %(title)s"),
+    "due_soon": _l("[Due soon] %(number)s %(deadline)s %(due)s, %(left)s left"),
+    "overdue": _l("[Overdue] %(number)s %(deadline)s was %(due)s"),
+    "escalated": _l("[Escalated] %(number)s %(deadline)s was %(due)s"),
+    "followup": _l("[Low-score follow-up] %(number)s %(title)s"),
+}
+_INTROS = {
+    "assigned": _l("You are now the owner of this complaint: you handle its next stage."),
+    "due_soon": _l("The deadline of this complaint's next stage is close."),
+    "overdue": _l("This complaint's stage is past its deadline; it counts as an SLA breach when done."),
+    "escalated": _l("This complaint is still overdue and has been escalated to the service director."),
+    "followup": _l("A customer gave a low score; a follow-up complaint was opened to close the loop."),
+}
+_WORDS = {
+    "complaint": _l("Complaint"), "customer": _l("Customer"), "branch": _l("Branch"),
+    "open": _l("Open the complaint"), "my_work": _l("My work"),
+    "footer": _l("Sent by the service desk. Every alert is also in your notifications list."),
+    "settings": _l("My notifications and settings"), "h_min": _l("%(h)d h %(m)d min"),
+}
+_PHRASES = {}
+
+
+def _phrases():
+    """The alert words in the language active now (cached per language)."""
+    from flask_babel import get_locale
+    language = str(get_locale() or "")
+    if language not in _PHRASES:
+        from .workflow import STAGE_FLOW
+        _PHRASES[language] = {
+            "subjects": {k: str(v) for k, v in _SUBJECTS.items()}, "intros": {k: str(v) for k, v in _INTROS.items()},
+            **{k: str(v) for k, v in _WORDS.items()},
+            "deadlines": {stage.code: str(Complaint._meta.fields[stage.due_field].verbose_name)
+                          for stage in STAGE_FLOW if stage.due_field}}
+    return _PHRASES[language]
 
 
 def _staff_footer(event):
     from notify.links import path_for
-    event.footer = str(_l("Sent by the service desk. Every alert is also in your notifications list."))
-    event.footer_links = [(str(_l("My notifications and settings")), path_for("my_notifications.index"))]
+    words = _phrases()
+    event.footer = words["footer"]
+    event.footer_links = [(words["settings"], path_for("my_notifications.index"))]
     return event
 
 
@@ -356,48 +390,34 @@ def _fmt(moment):
 
 def _left(delta):
     minutes = max(int(delta.total_seconds() // 60), 0)
-    return str(_l("%(h)d h %(m)d min", h=minutes // 60, m=minutes % 60))
+    return _phrases()["h_min"].replace("%(h)d", str(minutes // 60)).replace("%(m)d", str(minutes % 60))
 
 
 def _deadline_label(stage):
-    from .workflow import STAGE_BY_CODE
-    return str(Complaint._meta.fields[STAGE_BY_CODE[stage].due_field].verbose_name)
+    return _phrases()["deadlines"][stage]
 
 
 def complaint_event(kind, complaint, stage=None, window=None, point=None, moment=None, people=(), key=None,
                     extra_lines=()):
     """The words of an alert about a complaint (call inside _office_language())."""
-    subjects = {
-        "assigned": _l("[Assigned to you] %(number)s %(title)s"),
-        "due_soon": _l("[Due soon] %(number)s %(deadline)s %(due)s, %(left)s left"),
-        "overdue": _l("[Overdue] %(number)s %(deadline)s was %(due)s"),
-        "escalated": _l("[Escalated] %(number)s %(deadline)s was %(due)s"),
-        "followup": _l("[Low-score follow-up] %(number)s %(title)s"),
-    }
+    from notify.links import route_exists
+    words = _phrases()
     moment = moment or now()
     values = {"number": complaint.number, "title": complaint.title}
-    lines = [(str(_l("Complaint")), f"{complaint.number} {complaint.title}")]
+    lines = [(words["complaint"], f"{complaint.number} {complaint.title}")]
     if stage:
         values.update(deadline=_deadline_label(stage), due=_fmt(window.due), left=_left(window.due - moment))
         lines.append((values["deadline"], values["due"]))
     customer = getattr(complaint, "customer", None)
     branch = getattr(complaint, "branch", None)
-    lines += [(str(_l("Customer")), str(customer) if customer else ""),
-              (str(_l("Branch")), str(branch) if branch else "")]
+    lines += [(words["customer"], str(customer) if customer else ""), (words["branch"], str(branch) if branch else "")]
     lines += list(extra_lines)
-    intros = {
-        "assigned": _l("You are now the owner of this complaint: you handle its next stage."),
-        "due_soon": _l("The deadline of this complaint's next stage is close."),
-        "overdue": _l("This complaint's stage is past its deadline; it counts as an SLA breach when done."),
-        "escalated": _l("This complaint is still overdue and has been escalated to the service director."),
-        "followup": _l("A customer gave a low score; a follow-up complaint was opened to close the loop."),
-    }
     event = Event(key=key or event_key(kind, complaint.id, stage, window.due if window else None,
                                        point.mark if point else ""),
-                  kind=kind, subject=str(subjects[kind] % values), lines=lines, intro=str(intros[kind]),
-                  link=_complaint_link(complaint.id), link_label=str(_l("Open the complaint")),
+                  kind=kind, subject=words["subjects"][kind] % values, lines=lines, intro=words["intros"][kind],
+                  link=_complaint_link(complaint.id), link_label=words["open"],
                   people=_unique(people), complaint_id=complaint.id, branch_id=complaint.branch_id,
-                  extra_links=_my_work_links())
+                  extra_links=[(words["my_work"], MY_WORK)] if route_exists(MY_WORK) else [])
     return _staff_footer(event)
 
 
@@ -586,9 +606,7 @@ def deadline_alerts(moment, rules, limit=TICK_BATCH):
                                     deadline=_deadline_label(s), due=_fmt(w.due)))
                        for _, c, s, w, p in todo if p.kind == "escalated"}
         write_events(events, rules, moment, robots="digest")
-        for _, complaint, _, _, point in todo:
-            if point.kind == "escalated":
-                escalate([complaint], None, reasons[complaint.id])
+        escalate([c for _, c, _, _, p in todo if p.kind == "escalated"], None, reasons=reasons)
         _set_alert_at(next_at)
     return len(complaints), len(events)
 

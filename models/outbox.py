@@ -10,13 +10,15 @@ What the office can rely on:
   same message written again (a scheduler tick that runs twice, or on two servers) is ignored.
 * **One worker per message.** A worker claims pending rows atomically (PostgreSQL: FOR UPDATE SKIP
   LOCKED; SQLite: one writer at a time) and holds them for a lease (`LEASE`).
-* **The hand-over point.** Right before the step that cannot be taken back (the final "." that ends
-  an SMTP DATA, the HTTP request to a robot or SMS gateway) the worker records `handed_over_at`, and
-  only while it still holds the claim. A worker that dies before that point leaves a message that
-  was certainly not delivered: when the lease runs out it is waiting again and the next worker sends
-  it. A worker that dies after it (between handing over and recording the answer, a few milliseconds)
-  leaves the message in doubt: it becomes "may have been sent" and is NOT sent again by itself, so no
-  one ever receives it twice; the outbox page lists it for a person to check and resend.
+* **The hand-over point.** Right before the step that cannot be taken back (the content and the
+  final "." of an SMTP DATA, once the server has accepted sender and recipient; the HTTP request to a
+  robot or SMS gateway) the worker records `handed_over_at`, and only while it still holds the
+  claim. A worker that dies before that point leaves a message that was certainly not delivered
+  (a server drops a transaction whose DATA never ended): when the lease runs out it is waiting again
+  and the next worker sends it. A worker that dies after it (between handing over and recording the
+  answer: the time to send one message, milliseconds) leaves the message in doubt: it becomes "may
+  have been sent" and is NOT sent again by itself, so no one ever receives it twice; the outbox page
+  lists it for a person to check and resend.
 * **Retries with back-off.** A temporary failure (server unreachable, 4xx reply, gateway 5xx) waits
   base × 2^(attempt − 1) seconds and is tried again, up to the maximum number of attempts, then the
   message is "failed" (kept, with its last error, for a resend). A permanent refusal (5xx recipient

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from peewee import JOIN
 
-from .audit import History, record, record_changes
+from .audit import History, history_values, record, record_changes
 from .base import db
 from .clock import now
 from .complaints import CALLBACK_CHANNELS, SATISFACTION, STAGES, Callback, Complaint, Rectification
@@ -245,21 +245,30 @@ def assign(complaints, staff, user=None):
     return changed
 
 
-def escalate(complaints, user=None, reason=""):
-    """Raise the escalation level of open complaints by one, with an 'escalate' history row."""
-    changed = 0
+def escalate(complaints, user=None, reason="", reasons=None):
+    """Raise the escalation level of open complaints by one, with an 'escalate' history row and,
+    when there is a reason (`reason` for all, or `reasons` by complaint id), a 'note' row. A few
+    statements per 500 complaints (the scheduler escalates many at once after a backlog)."""
+    escalated = [complaint for complaint in complaints if complaint.stage != "closed"]
+    if not escalated:
+        return 0
+    rows = []
     with db.atomic():
-        for complaint in complaints:
-            if complaint.stage == "closed":
-                continue
-            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id == complaint.id).execute()
-            complaint.escalation_level = Complaint.get_by_id(complaint.id).escalation_level
-            old = complaint.escalation_level - 1
-            record(complaint, "escalate", user, "escalation_level", old, complaint.escalation_level)
-            if reason:
-                record(complaint, "note", user, "escalation_reason", "", reason)
-            changed += 1
-    return changed
+        for start in range(0, len(escalated), 500):
+            ids = [complaint.id for complaint in escalated[start:start + 500]]
+            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id.in_(ids)).execute()
+            levels = dict(Complaint.select(Complaint.id, Complaint.escalation_level)
+                          .where(Complaint.id.in_(ids)).tuples())
+            for complaint in escalated[start:start + 500]:
+                complaint.escalation_level = levels[complaint.id]
+                rows.append(history_values(complaint, "escalate", user, "escalation_level",
+                                           complaint.escalation_level - 1, complaint.escalation_level))
+                text = (reasons or {}).get(complaint.id, reason)
+                if text:
+                    rows.append(history_values(complaint, "note", user, "escalation_reason", "", text))
+        for start in range(0, len(rows), 500):
+            History.insert_many(rows[start:start + 500]).execute()
+    return len(escalated)
 
 
 # ------------------------------------------------------------------ queries

@@ -1,13 +1,13 @@
 """E-mail over SMTP. Flask-Mailman (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_DEFAULT_SENDER) builds the message (plain text + HTML alternative, Chinese
 headers encoded, attachments) and opens the connection; the SMTP transaction itself is driven here
-so that the outbox's hand-over is recorded right before the final "." of DATA, the moment the
-server takes the message (models.outbox explains why)."""
+so that the outbox's hand-over is recorded once the server has accepted sender and recipient and
+asked for the content, right before the content and its final "." go out (models.outbox explains
+why)."""
 import hashlib
 import io
 import re
 import smtplib
-import socket
 from email.header import Header
 from email.mime.image import MIMEImage
 from email.utils import parseaddr
@@ -73,9 +73,6 @@ class EmailSender:
                 timeout=config.get("MAIL_TIMEOUT", 30))
             try:
                 backend.open()
-                # the body and the final "." go out as two writes: without this, Nagle's algorithm
-                # holds the "." until the server acknowledges the body (tens of ms per message)
-                backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except (OSError, smtplib.SMTPException) as exc:
                 raise DeliveryError(f"cannot reach the mail server: {exc}") from None
             self.backend = backend
@@ -152,16 +149,16 @@ class EmailSender:
             if code != 354:
                 connection.rset()
                 raise DeliveryError(f"DATA refused: {code} {reply.decode(errors='replace')}", outcome_of_reply(code))
-            body = _LEADING_DOT.sub(b"..", data)
-            connection.send(body if body.endswith(CRLF) else body + CRLF)
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon()
             raise DeliveryError(f"mail server connection failed: {exc}") from None
         if not hand_over():
-            self._abandon()
+            self._abandon()  # the server drops a transaction whose DATA never ended
             raise ClaimLost()
+        body = _LEADING_DOT.sub(b"..", data)
         try:
-            connection.send(b"." + CRLF)
+            # the content and the final "." in one write, as smtplib sends them
+            connection.send((body if body.endswith(CRLF) else body + CRLF) + b"." + CRLF)
             code, reply = connection.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon()
