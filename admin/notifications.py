@@ -100,10 +100,11 @@ def _status_badge(view, context, model, name):
 
 
 def _complaint_link(view, context, model, name):
-    if model.complaint_id is None:
+    """The complaint's number, linked to its page (the list loads the complaints in one query)."""
+    if model.complaint_id is None or model.complaint is None:
         return ""
-    return Markup('<a href="{}">#{}</a>').format(url_for("complaint.details_view", id=model.complaint_id),
-                                                 model.complaint_id)
+    return Markup('<a href="{}">{}</a>').format(url_for("complaint.details_view", id=model.complaint_id),
+                                                model.complaint.number)
 
 
 class OutboxAdmin(DomainModelView):
