@@ -14,6 +14,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("listview_bench.py", ["--rows", "300", "--baseline-rows", "200", "--repeats", "2"], "constant"),
     ("scoring_bench.py", ["--rows", "3000", "--repeats", "2", "--index-effect"], "effect of index"),
     ("request_cost.py", ["--n", "20", "--warmup", "5"], "x the thank-you page"),
+    ("notify_bench.py", ["--complaints", "300", "--messages", "20", "--repeats", "1"], "outbox / baseline"),
 ])
 def test_benchmark_runs(tmp_path, script, args, expect):
     result = subprocess.run([sys.executable, str(BENCH / script), *args,
