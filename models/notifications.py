@@ -623,7 +623,7 @@ def _ran(keys):
 def scheduled_runs(moment, rules):
     """The daily and periodic runs whose time has come and that have not run yet: callbacks due
     tomorrow, the weekly and the monthly report. Returns the events written."""
-    from exports.reports import Period
+    from exports.reports import report_period
     today = moment.date()
     runs = {}
     if moment >= _at(today, rules["callback_reminder_time"]):
@@ -631,7 +631,7 @@ def scheduled_runs(moment, rules):
     weekly_day = today - timedelta(days=today.isoweekday() - rules["weekly_report_weekday"])
     if weekly_day <= today and moment >= _at(weekly_day, rules["weekly_report_time"]) \
             and weekly_day.isocalendar()[:2] == today.isocalendar()[:2]:
-        period = Period.of("weekly", weekly_day)
+        period = report_period("weekly", weekly_day)
         runs[f"run:report:weekly:{period.start.date()}"] = ("weekly", weekly_day)
     monthly_day = today.replace(day=rules["monthly_report_day"])
     # a worker that was down catches up within the week / within CATCH_UP_DAYS, not a month later
@@ -683,13 +683,13 @@ def callbacks_due_tomorrow(today):
 def report_events(kind, day):
     """The weekly or monthly report for the period containing `day`, to every manager and service
     director, the workbook attached (built when the message is sent)."""
-    from exports.reports import Period
+    from exports.reports import report_period, report_title
     from notify.links import path_for
-    period = Period.of(kind, day)
+    period = report_period(kind, day)
     managers = list(User.select().where(User.role == "manager", User.active == True))  # noqa: E712
     people = _unique(people_for_users(managers + service_directors()))
     with _office_language():
-        title = period.title()
+        title = report_title(period)
         subject = str(_l("[Weekly report] %(title)s", title=title) if kind == "weekly"
                       else _l("[Monthly report] %(title)s", title=title))
         event = Event(key=f"report:{kind}:{period.start.date()}", kind="report", subject=subject,

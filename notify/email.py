@@ -35,10 +35,10 @@ def report_attachment(spec):
     """(file name, xlsx bytes) of "report:<weekly|monthly>:<day>"."""
     from datetime import date
 
-    from exports.reports import Period, report_filename, report_sheets
+    from exports.reports import report_filename, report_period, report_sheets
     from exports.writers import write_xlsx
     _, kind, day = spec.split(":")
-    period = Period.of(kind, date.fromisoformat(day))
+    period = report_period(kind, date.fromisoformat(day))
     buffer = io.BytesIO()
     write_xlsx(buffer, report_sheets(period))
     return report_filename(period), buffer.getvalue()
