@@ -65,10 +65,13 @@ def seed(random_seed=2026):
         staff = []
         for i in range(40):
             branch = branches[i % len(branches)]
+            phone = _phone(rng)
             staff.append(Staff.create(
                 name=_name(rng), employee_no=f"E{1001 + i}", branch=branch,
-                position=POSITIONS[i % len(POSITIONS)], phone=_phone(rng),
-                hire_date=date(2015 + rng.randrange(10), rng.randrange(1, 13), rng.randrange(1, 28))))
+                position=POSITIONS[i % len(POSITIONS)], phone=phone,
+                hire_date=date(2015 + rng.randrange(10), rng.randrange(1, 13), rng.randrange(1, 28)),
+                # alerts reach them by e-mail when MAIL_SERVER is set (README: notifications)
+                email=f"e{1001 + i}@example.cn", mobile=phone))
         for username, password, role in DEMO_LOGINS:
             user = User(username=username, role=role,
                         staff=staff[{"admin": 0, "manager": 5, "director": 2, "staff": 1}[role]])

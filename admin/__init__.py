@@ -13,6 +13,7 @@ from .calendars import CalendarDayAdmin, WorkCalendarAdmin
 from .custom_fields import ChoiceListAdmin, ChoiceValueAdmin, CustomFieldAdmin
 from .complaints import CallbackAdmin, CallbacksDueView, ComplaintAdmin, RectificationAdmin
 from .customers import CustomerAdmin
+from .notifications import ChannelEndpointAdmin, MyNotificationsView, NotificationSettingsView, OutboxAdmin
 from .spreadsheets import CustomerImportView, ReportWorkbookView
 from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardView, StaffScoreboardView,
@@ -55,6 +56,8 @@ MODEL_VIEWS = [
     (SettingAdmin, m.Setting, _l("Settings"), SYSTEM, "setting"),
     (HistoryAdmin, m.History, _l("History"), SYSTEM, "history"),
     (ExportLogAdmin, m.ExportLog, _l("Export log"), SYSTEM, "exportlog"),
+    (OutboxAdmin, m.OutboxMessage, _l("Outbox"), SYSTEM, "outbox"),
+    (ChannelEndpointAdmin, m.ChannelEndpoint, _l("Group robots"), SYSTEM, "channelendpoint"),
 ]
 # Custom pages (manager): (view class, menu label, category, endpoint, url)
 REPORT_VIEWS = [
@@ -82,11 +85,25 @@ def init_admin(app):
                                       url="/admin/customer-import"))
     admin.add_view(ReportWorkbookView(name=_l("Report workbooks"), category=SCORING, endpoint="report_workbooks",
                                       url="/admin/report-workbooks"))
+    admin.add_view(NotificationSettingsView(name=_l("Notification settings"), category=SYSTEM,
+                                            endpoint="notification_settings", url="/admin/notification-settings"))
+    # reached from the navbar's bell, not from a menu
+    admin.add_view(MyNotificationsView(name=_l("My notifications"), endpoint="my_notifications",
+                                       url="/admin/my-notifications"))
 
     @app.context_processor
     def _role_label():
         return {"role_label": lambda code: label_of(ROLES, code),
                 "stage_label": lambda code: label_of(STAGES, code),
-                "history_value": shown_value}
+                "history_value": shown_value,
+                "unread_notifications": _unread_notifications}
 
     return admin
+
+
+def _unread_notifications():
+    """The navbar's count of the logged-in account's unread notifications (one indexed COUNT)."""
+    from flask_login import current_user
+
+    from models.outbox import unread_count
+    return unread_count(current_user.id) if current_user.is_authenticated else 0

@@ -18,7 +18,7 @@ from models.clock import now
 from models.complaints import CALLBACK_CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
 from models.custom_fields import COLUMN_PREFIX
 from models.i18n import label_of
-from models import workflow
+from models import notifications, workflow
 from models.workflow import WorkflowError
 
 from .base import DomainModelView, RoleBaseView, _user
@@ -173,6 +173,11 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
             model.created_by = current_user.id
             if model.first_responder_id is None and current_user.staff_id:
                 model.first_responder = current_user.staff_id
+
+    def after_model_change(self, form, model, is_created):
+        """A complaint recorded with someone else as owner: the owner is told (same transaction)."""
+        if is_created:
+            notifications.complaint_recorded(model, _user())
 
     def update_model(self, form, model):
         """An edit that changes an owner (first responder, assignee, responsible staff or

@@ -24,7 +24,7 @@ from models.clock import now
 from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
 from models.answers import SCALES, field_name
 from models.i18n import babel_locale, label_of
-from models.survey_links import (INVITATION_STATUSES, customers_matching, invitation_status,
+from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matching, invitation_status,
                                  invite_closed_complaints, invite_customers, mark_sent, status_condition,
                                  survey_summary)
 from models.reports import survey_response_rates
@@ -312,21 +312,33 @@ def _invitation_status(view, context, model, name):
     return Markup('<span class="badge badge-{}">{}</span>').format(css, label_of(INVITATION_STATUSES, code))
 
 
+def _delivery(view, context, model, name):
+    """How the outbox delivery went (and why not, on hover)."""
+    from models.outbox import STATUSES
+    if not model.delivery_status:
+        return ""
+    labels = dict(STATUSES) | {"queued": _l("Waiting")}
+    css = {"sent": "success", "failed": "danger", "unknown": "warning"}.get(model.delivery_status, "secondary")
+    return Markup('<span class="badge badge-{}" title="{}">{} · {}</span>').format(
+        css, model.delivery_error, model.delivery_channel, labels.get(model.delivery_status, model.delivery_status))
+
+
 class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     """Personal links, one per customer (or closed complaint), one answer each."""
 
     list_template = "admin/surveys/invitation_list.html"
     column_list = ["survey", "customer", "complaint", "status", "created_at", "expires_at", "sent_at", "opened_at",
-                   "answered_at", "link"]
+                   "answered_at", "delivery_status", "link"]
     column_labels = {"status": _l("Status"), "link": _l("Link and QR code")}
-    column_formatters = {"status": _invitation_status, "link": _link_column}
+    column_formatters = {"status": _invitation_status, "link": _link_column, "delivery_status": _delivery}
     column_filters = [InvitationStatusFilter(column=Invitation.answered_at, name=_l("Status"),
                                              options=list(INVITATION_STATUSES)),
                       survey_filter(Invitation.survey), "created_at", "expires_at", "sent_at", "opened_at",
                       "answered_at"]
     column_default_sort = ("id", True)
     form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
-    form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses"]
+    form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses", "delivery_channel",
+                             "delivery_status", "delivery_error", "remind_at"]
 
     @action("print_letters", _l("Print invitation letters"))
     def action_print_letters(self, ids):
@@ -338,6 +350,39 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     def action_mark_sent(self, ids):
         count = mark_sent([int(i) for i in ids])
         flash(_("%(n)d invitations marked as sent.", n=count), "success")
+
+    @action("send_email", _l("Send by e-mail"))
+    def action_send_email(self, ids):
+        return redirect(url_for(".send_view", ids=",".join(ids), channel="email"))
+
+    @action("send_sms", _l("Send by SMS"))
+    def action_send_sms(self, ids):
+        return redirect(url_for(".send_view", ids=",".join(ids), channel="sms"))
+
+    @expose("/send/", methods=("GET", "POST"))
+    def send_view(self):
+        """Confirm, then queue the personal invitations for delivery (models.notifications.send_invitations:
+        spaced out at the set rate; unsubscribed customers and those without an address are skipped)."""
+        from models.notifications import send_invitations
+        source = request.values.get("ids", "")
+        ids = [int(i) for i in source.split(",") if i.strip().isdigit()][:BULK_LIMIT]
+        channel = request.values.get("channel", "email")
+        if not ids or channel not in ("email", "sms"):
+            flash(_("Select the invitations to send first."), "error")
+            return redirect(url_for(".index_view"))
+        if request.method == "POST":
+            try:
+                counts = send_invitations(ids, channel, with_qr=request.form.get("qr") == "y")
+            except ValueError as exc:
+                flash(str(exc), "error")
+                return redirect(url_for(".index_view"))
+            flash(_("%(queued)d invitations queued for delivery; skipped: %(opted_out)d unsubscribed, %(no_address)d "
+                    "without address, %(closed)d answered or expired, %(already)d already sent this way.",
+                    queued=counts.get("queued", 0), opted_out=counts.get("opted_out", 0),
+                    no_address=counts.get("no_address", 0), closed=counts.get("closed", 0),
+                    already=counts.get("already", 0)), "success")
+            return redirect(url_for(".index_view"))
+        return self.render("admin/surveys/send.html", ids=source, count=len(ids), channel=channel)
 
     @expose("/invite/", methods=("GET", "POST"))
     def invite_filtered(self):

@@ -8,6 +8,7 @@ from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
 from .customers import Customer
 from .feedback import AnonymousFeedback
 from .org import Branch, Staff, User
+from .outbox import ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent, OutboxMessage
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
 
@@ -17,6 +18,7 @@ ALL_MODELS = [
     SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
     Survey, Question, Choice, OpenLink, Invitation, Response, Answer, AnonymousFeedback,
     Award, RewardPenalty, History, ExportLog, Setting,
+    NotifyEvent, ChannelEndpoint, OutboxMessage, DeliveryAttempt, Notification,
 ]
 
 

@@ -478,6 +478,8 @@ def open_followup_complaint(response, customer, branch_id, question, title, desc
     record(complaint, "create", None, "channel", "", "survey")
     Response.update(followup_complaint=complaint).where(Response.id == response.id).execute()
     response.followup_complaint = complaint
+    from .notifications import followup_opened
+    followup_opened(complaint)  # the duty person (and owner) are told, in this transaction
     return complaint
 
 

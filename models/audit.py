@@ -43,14 +43,17 @@ class History(BaseModel):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.object_label} {self.action}"
 
 
+def history_values(instance, action, user=None, field="", old="", new="", at=None):
+    """The values of one history row about `instance` (for record, or a bulk insert of many)."""
+    return dict(at=at or now(), user=user, username=user.username if user else "",
+                object_type=type(instance).__name__, object_id=instance.get_id(),
+                object_label=str(instance)[:200], action=action, field=field,
+                old_value="" if old is None else str(old), new_value="" if new is None else str(new))
+
+
 def record(instance, action, user=None, field="", old="", new=""):
     """Write one history row about `instance` (any model row)."""
-    return History.create(
-        user=user, username=user.username if user else "",
-        object_type=type(instance).__name__, object_id=instance.get_id(),
-        object_label=str(instance)[:200], action=action, field=field,
-        old_value="" if old is None else str(old), new_value="" if new is None else str(new),
-    )
+    return History.create(**history_values(instance, action, user, field, old, new))
 
 
 def _readable(field, value):

@@ -201,6 +201,9 @@ class Complaint(BaseModel):
     stage = CharField(max_length=15, choices=STAGES, default="received", index=True, verbose_name=_l("Stage"))
     due_at = DateTimeField(null=True, index=True, verbose_name=_l("Next deadline"))
     escalation_level = SmallIntegerField(default=0, verbose_name=_l("Escalation level"))
+    # when the notification scheduler looks at this complaint next (models.notifications): the
+    # next due-soon / overdue / escalation point of its current stage; NULL once closed
+    alert_at = DateTimeField(null=True, index=True, verbose_name=_l("Next alert check"))
 
     acknowledge_due_at = DateTimeField(null=True, verbose_name=_l("Acknowledge due"))
     acknowledged_at = DateTimeField(null=True, verbose_name=_l("Acknowledged at"))
@@ -316,6 +319,8 @@ class Complaint(BaseModel):
                 setattr(self, stage.due_field, self.received_at + timedelta(hours=hours[stage.code]))
         waiting_for = STAGE_BY_CODE.get(NEXT_STAGE.get(self.stage))
         self.due_at = getattr(self, waiting_for.due_field) if waiting_for and waiting_for.timed else None
+        # the scheduler works out the next alert at its next tick (models.notifications)
+        self.alert_at = self.received_at if self.is_open else None
 
 
 class Rectification(BaseModel):

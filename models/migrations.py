@@ -64,11 +64,38 @@ class Schema:
         return any(i.name == name for i in self.database.get_indexes(table))
 
     def add_column(self, table, column, field):
-        """Add `column` (a peewee Field; give it a default or null=True) if it is missing."""
-        if self.has_table(table) and not self.has_column(table, column):
+        """Add `column` (a peewee Field; give it a default or null=True) if it is missing.
+
+        A NOT NULL column with a plain default is added by one ALTER TABLE … NOT NULL DEFAULT x
+        on both databases: playhouse's general path fills the column and then adds NOT NULL,
+        which on SQLite rebuilds the table (copy, drop, rename) and loses its triggers (the
+        search index's, models/search.py)."""
+        if not self.has_table(table) or self.has_column(table, column):
+            return False
+        literal = self._default_literal(field)
+        if literal is not None:
+            from peewee import SQL
+            field = field.clone()
+            field.constraints = list(field.constraints or []) + [SQL(f"DEFAULT {literal}")]
+            self.migrator.add_column(table, column, field, allow_not_null=True).run()
+        else:
             self.migrator.add_column(table, column, field).run()
-            return True
-        return False
+        return True
+
+    def _default_literal(self, field):
+        """The SQL literal of a NOT NULL field's constant default, or None (nullable, no default,
+        a callable default, or a type without a safe literal)."""
+        from decimal import Decimal
+        if field.null or field.default is None or callable(field.default):
+            return None
+        value = field.db_value(field.default)
+        if isinstance(value, bool):
+            return ("1" if value else "0") if _is_sqlite(self.database) else ("TRUE" if value else "FALSE")
+        if isinstance(value, (int, float, Decimal)):
+            return str(value)
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        return None
 
     def add_index(self, table, columns, unique=False, name=None):
         """Create the index peewee would name for `columns`, if it is missing."""
@@ -174,6 +201,27 @@ def _complaint_owner(schema):
         schema.database.execute_sql(
             "UPDATE complaint SET assignee_id = first_responder_id "
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
+
+
+@migration(30, "notifications: contact details and channel preferences of staff and accounts, complaint alert "
+               "point, invitation delivery and reminder, customer opt-out (outbox tables: create_tables)")
+def _notifications(schema):
+    from peewee import BooleanField, CharField, DateTimeField, TextField
+    for table in ("staff", "user"):
+        schema.add_column(table, "email", CharField(max_length=120, default=""))
+        schema.add_column(table, "mobile", CharField(max_length=30, default=""))
+        schema.add_column(table, "notify_email", BooleanField(default=True))
+        schema.add_column(table, "notify_sms", BooleanField(default=False))
+    schema.add_column("customer", "survey_opt_out", BooleanField(default=False))
+    schema.add_column("invitation", "delivery_channel", CharField(max_length=10, default=""))
+    schema.add_column("invitation", "delivery_status", CharField(max_length=10, default=""))
+    schema.add_column("invitation", "delivery_error", TextField(default=""))
+    schema.add_column("invitation", "remind_at", DateTimeField(null=True))
+    schema.add_index("invitation", ["remind_at"])
+    if schema.add_column("complaint", "alert_at", DateTimeField(null=True)):
+        # every open complaint is looked at by the scheduler's next tick (models.notifications)
+        schema.database.execute_sql("UPDATE complaint SET alert_at = received_at WHERE stage <> 'closed'")
+    schema.add_index("complaint", ["alert_at"])
 
 
 # ---------------------------------------------------------------- 50–59: surveys in the field (issue 15)

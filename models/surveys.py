@@ -161,6 +161,11 @@ class Invitation(BaseModel):
     sent_at = DateTimeField(null=True, verbose_name=_l("Sent at"))
     opened_at = DateTimeField(null=True, verbose_name=_l("Opened at"))
     answered_at = DateTimeField(null=True, verbose_name=_l("Answered at"))
+    # delivery by the outbox (models.notifications): how it was sent, how that went, the one reminder
+    delivery_channel = CharField(max_length=10, default="", verbose_name=_l("Sent by"))
+    delivery_status = CharField(max_length=10, default="", verbose_name=_l("Delivery"))
+    delivery_error = TextField(default="", verbose_name=_l("Delivery error"))
+    remind_at = DateTimeField(null=True, index=True, verbose_name=_l("Reminder due"))
 
     class Meta:
         indexes = ((("survey", "customer"), False),)

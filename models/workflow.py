@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from peewee import JOIN
 
-from .audit import History, record, record_changes
+from .audit import History, history_values, record, record_changes
 from .base import db
 from .clock import now
 from .complaints import (CALLBACK_CHANNELS, DUE_SOON_HOURS, NEXT_STAGE, SATISFACTION, STAGE_BY_CODE, STAGE_TABLE,
@@ -174,6 +174,7 @@ def complete_stage(complaint, stage, user=None, **deliverable):
         complaint.stage = stage
         following = TRANSITIONS.get(stage)
         complaint.due_at = due_for(complaint, following) if following else None
+        complaint.alert_at = moment if following else None  # the scheduler looks at the new stage next tick
         # only what this step changed, so a concurrent edit of other fields is not overwritten
         changed = [name for name, value in complaint.__data__.items() if before.get(name) != value]
         complaint.save(only=[complaint._meta.fields[name] for name in changed])
@@ -195,7 +196,11 @@ def record_complaint_changes(complaint, before, user=None):
         if old == new:
             continue
         action = "handover" if name in HANDOVER_FIELDS else "update"
-        rows.append(record(complaint, action, user, name, _owner_label(name, old), _owner_label(name, new)))
+        row = record(complaint, action, user, name, _owner_label(name, old), _owner_label(name, new))
+        rows.append(row)
+        if name == "assignee" and new is not None:
+            from .notifications import handed_over  # the new owner is told, in this transaction
+            handed_over(complaint, new, user, row)
     return rows
 
 
@@ -227,21 +232,30 @@ def assign(complaints, staff, user=None):
     return changed
 
 
-def escalate(complaints, user=None, reason=""):
-    """Raise the escalation level of open complaints by one, with an 'escalate' history row."""
-    changed = 0
+def escalate(complaints, user=None, reason="", reasons=None):
+    """Raise the escalation level of open complaints by one, with an 'escalate' history row and,
+    when there is a reason (`reason` for all, or `reasons` by complaint id), a 'note' row. A few
+    statements per 500 complaints (the scheduler escalates many at once after a backlog)."""
+    escalated = [complaint for complaint in complaints if complaint.is_open]
+    if not escalated:
+        return 0
+    rows = []
     with db.atomic():
-        for complaint in complaints:
-            if not complaint.is_open:
-                continue
-            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id == complaint.id).execute()
-            complaint.escalation_level = Complaint.get_by_id(complaint.id).escalation_level
-            old = complaint.escalation_level - 1
-            record(complaint, "escalate", user, "escalation_level", old, complaint.escalation_level)
-            if reason:
-                record(complaint, "note", user, "escalation_reason", "", reason)
-            changed += 1
-    return changed
+        for start in range(0, len(escalated), 500):
+            ids = [complaint.id for complaint in escalated[start:start + 500]]
+            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id.in_(ids)).execute()
+            levels = dict(Complaint.select(Complaint.id, Complaint.escalation_level)
+                          .where(Complaint.id.in_(ids)).tuples())
+            for complaint in escalated[start:start + 500]:
+                complaint.escalation_level = levels[complaint.id]
+                rows.append(history_values(complaint, "escalate", user, "escalation_level",
+                                           complaint.escalation_level - 1, complaint.escalation_level))
+                text = (reasons or {}).get(complaint.id, reason)
+                if text:
+                    rows.append(history_values(complaint, "note", user, "escalation_reason", "", text))
+        for start in range(0, len(rows), 500):
+            History.insert_many(rows[start:start + 500]).execute()
+    return len(escalated)
 
 
 # ------------------------------------------------------------------ queries

@@ -149,3 +149,20 @@ def browser():
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) the app's e-mail goes to."""
+    from .helpers import SmtpSink
+    with SmtpSink() as sink:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_DEFAULT_SENDER="客服中心 <desk@example.cn>")
+        yield sink
+
+
+@pytest.fixture
+def webhook_server():
+    """A local HTTP server standing in for WeCom, DingTalk and the SMS gateway."""
+    from .helpers import HttpSink
+    with HttpSink() as sink:
+        yield sink

@@ -173,3 +173,122 @@ class AppServer:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free loopback port, keeping what it receives.
+
+    `on_rcpt(address)` / `on_data(envelope)` hooks run inside the server (e.g. to kill a worker at
+    an exact point of the SMTP transaction); `reject` maps recipient addresses to SMTP replies."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.messages = []  # (envelope sender, recipients, parsed email.message.EmailMessage, raw bytes)
+        self.reject = {}
+        self.on_rcpt = None
+        self.on_data = None
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.on_rcpt is not None:
+            self.on_rcpt(address)
+        if address in self.reject:
+            return self.reject[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+        raw = envelope.original_content or envelope.content
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              email.message_from_bytes(raw, policy=policy.default), raw))
+        if self.on_data is not None:
+            self.on_data(envelope)
+        return "250 Message accepted for delivery"
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    def to(self, address):
+        return [message for _, rcpts, message, _ in self.messages if address in rcpts]
+
+
+class HttpSink:
+    """A local HTTP server standing in for WeCom, DingTalk and an SMS gateway: records every
+    request (path, query, JSON body) and answers from `answers[path]` = (status, JSON body)."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+        sink = self
+        self.requests = []
+        self.answers = {}
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                parts = urlsplit(self.path)
+                try:
+                    body = json.loads(raw.decode("utf-8"))
+                except ValueError:
+                    body = None
+                with sink.lock:
+                    sink.requests.append({"path": parts.path, "query": parse_qs(parts.query), "json": body,
+                                          "headers": dict(self.headers)})
+                status, answer = sink.answers.get(parts.path, (200, {"errcode": 0, "errmsg": "ok"}))
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def at(self, path):
+        return [r for r in self.requests if r["path"] == path]
+
+
+def start_notify_worker(database_url, smtp_port, folder, name="worker", **env):
+    """`flask --app app worker` (the huey consumer) as a separate process, its e-mail going to
+    `smtp_port` on loopback, its log in folder/<name>.log (process.log_path)."""
+    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                   "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "HUEY_URL": f"sqlite:///{folder}/huey.db",
+                   "NOTIFY_POLL_SECONDS": "0.2", "NOTIFY_LEASE_SECONDS": "2", **env}
+    log = open(Path(folder) / f"{name}.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=environment,
+                               stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log.name
+    return process
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

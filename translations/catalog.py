@@ -22,7 +22,7 @@ SOURCES = HERE / "src"
 # Flask-Babel resolves zh_CN to the zh_Hans_CN folder (that is also where Flask-Admin keeps its zh catalog).
 TARGETS = {"zh_CN": HERE / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo"}
 CODE_DIRS = [p.name for p in sorted(ROOT.glob("*.py"))] + [
-    "auth", "admin", "models", "surveys", "reports", "exports", "templates"]
+    "auth", "admin", "models", "surveys", "reports", "exports", "templates", "notify"]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
             "lazy_ngettext": (1, 2)}
 
