@@ -146,6 +146,8 @@ def create_app(config=None):
 
     @app.route("/")
     def index():
-        return redirect(url_for("admin.index"))
+        from flask_login import current_user
+        from admin.workbench import landing_url
+        return redirect(landing_url(current_user) if current_user.is_authenticated else url_for("admin.index"))
 
     return app

@@ -17,6 +17,7 @@ from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardV
                       SurveyAnalyticsView)
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
 from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
+from .workbench import MyWorkView
 
 CUSTOMERS = _l("Customers & complaints")
 SURVEYS = _l("Surveys")
@@ -55,13 +56,29 @@ REPORT_VIEWS = [
 ]
 
 
+class ServiceAdmin(Admin):
+    """Flask-Admin with the menu in the order of who is reading it: office staff find My work
+    first, managers and directors their dashboard (Flask-Admin always puts the index view,
+    the dashboard, first)."""
+
+    def menu(self):
+        items = super().menu()
+        from flask_login import current_user
+        if not current_user.is_authenticated or current_user.has_role("manager"):
+            return items
+        mine = [item for item in items if getattr(item, "_view", None) is not None
+                and item._view.endpoint == "my_work"]
+        return mine + [item for item in items if item not in mine]
+
+
 def init_admin(app):
-    admin = Admin(
+    admin = ServiceAdmin(
         app,
         name=_l("Service desk"),
         index_view=ScoringDashboardView(name=_l("Dashboard"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/service_base.html", swatch="cerulean", fluid=True),
     )
+    admin.add_view(MyWorkView(name=_l("My work"), endpoint="my_work", url="/admin/my-work"))
     for view_class, model, label, category, endpoint in MODEL_VIEWS:
         admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
     admin.add_view(CallbacksDueView(name=_l("Callbacks due"), category=CUSTOMERS, endpoint="callbacks_due",

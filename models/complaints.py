@@ -208,8 +208,11 @@ class Complaint(BaseModel):
             return super().save(*args, **kwargs)
         self.received_at = self.received_at or now()
         if self.assignee_id is None:
-            from .ownership import owner_of_new_complaint
+            from .ownership import no_owner_message, owner_of_new_complaint
             self.assignee_id = owner_of_new_complaint(self.first_responder_id, self.branch_id)
+            if self.assignee_id is None:
+                from .validation import ValidationError
+                raise ValidationError({"first_responder": no_owner_message(self.branch_id)}, Complaint)
         with self._meta.database.atomic():
             # The counter write comes first so that SQLite takes the write lock before this
             # transaction reads anything (a read first could make the upgrade fail under load).
@@ -241,9 +244,10 @@ class Rectification(BaseModel):
                                     help_text=_l("Title, basic information, course of events"))
     cause_analysis = TextField(verbose_name=_l("2. Cause analysis"),
                                help_text=_l("Concrete, factual, investigated"))
-    immediate_measures = TextField(verbose_name=_l("3. Immediate measures"),
+    # section 3 has two parts: the measures themselves and who was held accountable
+    immediate_measures = TextField(verbose_name=_l("3. Immediate measures (1): what was done"),
                                    help_text=_l("What solved the customer's problem now"))
-    accountability = TextField(default="", verbose_name=_l("3. Accountability"),
+    accountability = TextField(default="", verbose_name=_l("3. Immediate measures (2): accountability"),
                                help_text=_l("Who was held accountable (external supplier, internal managers)"))
     long_term_measures = TextField(verbose_name=_l("4. Long-term measures"),
                                    help_text=_l("Prevent recurrence, detect early, respond fast"))
@@ -364,20 +368,29 @@ def next_callback_due(first_deal_date, last_done=None):
         months += 1 if months < 12 else 3
 
 
-def callbacks_due(today, horizon_days=0):
+def callbacks_due(today, horizon_days=0, account_manager=None, branch=None, customer=None):
     """Customers whose next scheduled callback falls on or before today + horizon_days,
-    most overdue first. Two queries whatever the number of customers."""
+    most overdue first; optionally only the customers of one account manager (the person the
+    callback is due to), of one branch, or one customer (ids). Two queries whatever the
+    number of customers."""
     from peewee import JOIN, fn
+    conditions = [Customer.first_deal_date.is_null(False), Customer.churned == False]  # noqa: E712
+    for column, value in ((Customer.account_manager, account_manager), (Customer.branch, branch),
+                          (Customer.id, customer)):
+        if value is not None:
+            conditions.append(column == value)
     last_done = (Callback.select(Callback.customer, fn.MAX(Callback.done_at).alias("last_done"))
                  .where(Callback.kind == "scheduled", Callback.done_at.is_null(False))
                  .group_by(Callback.customer))
+    if len(conditions) > 2:
+        last_done = last_done.where(Callback.customer.in_(Customer.select(Customer.id).where(*conditions)))
     last_by_customer = {row.customer_id: row.last_done for row in last_done}
     Manager = Staff.alias()
     customers = (Customer.select(Customer, Branch, Manager)
                  .join(Branch, on=(Customer.branch == Branch.id))
                  .switch(Customer).join(Manager, JOIN.LEFT_OUTER, on=(Customer.account_manager == Manager.id),
                                         attr="manager")
-                 .where(Customer.first_deal_date.is_null(False), Customer.churned == False)  # noqa: E712
+                 .where(*conditions)
                  .order_by(Customer.id))
     limit = today + timedelta(days=horizon_days)
     due = []

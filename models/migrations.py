@@ -145,3 +145,24 @@ def _complaint_owner(schema):
         schema.database.execute_sql(
             "UPDATE complaint SET assignee_id = first_responder_id "
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
+
+
+@migration(20, "every complaint has an owner: those still without one get their branch's duty person or "
+               "longest-serving active staff member")
+def _complaint_owner_for_everyone(schema):
+    if not (schema.has_table("complaint") and schema.has_table("staff")):
+        return
+    database, p = schema.database, schema.database.param
+    # the ownership rule (models.ownership.owner_of_new_complaint) in plain SQL, so that this
+    # migration does not depend on the models of a later version
+    duty = f"SELECT id FROM staff WHERE branch_id = {p} AND active = {p} AND on_duty = {p} ORDER BY id LIMIT 1"
+    senior = (f"SELECT id FROM staff WHERE branch_id = {p} AND active = {p} "
+              "ORDER BY CASE WHEN hire_date IS NULL THEN 1 ELSE 0 END, hire_date, id LIMIT 1")
+    branches = [b for (b,) in database.execute_sql(
+        "SELECT DISTINCT branch_id FROM complaint WHERE assignee_id IS NULL").fetchall()]
+    for branch_id in branches:
+        owner = (database.execute_sql(duty, (branch_id, True, True)).fetchone()
+                 or database.execute_sql(senior, (branch_id, True)).fetchone())
+        if owner is not None:
+            database.execute_sql(f"UPDATE complaint SET assignee_id = {p} WHERE assignee_id IS NULL AND branch_id = {p}",
+                                 (owner[0], branch_id))

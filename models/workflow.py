@@ -20,33 +20,49 @@ from .clock import now
 from .complaints import CALLBACK_CHANNELS, SATISFACTION, STAGES, Callback, Complaint, Rectification
 from .i18n import _l, label_of
 from .org import Branch, Staff
+from .validation import promised_date_problem
 
 
 class WorkflowError(ValueError):
     """A workflow step refused: wrong order or a missing deliverable. str() is for the user."""
 
 
-# code, due-time column, done-at column, what must be recorded (shown to staff)
-StageDef = namedtuple("StageDef", "code due_field done_field deliverable")
+# code, due-time column, done-at column, what must be recorded (shown to staff), and the
+# button that records it (a verb: what the person does, not the state it leads to)
+StageDef = namedtuple("StageDef", "code due_field done_field deliverable action")
 
 STAGE_FLOW = [
-    StageDef("received", None, "received_at", _l("Who received it, channel, customer, branch")),
+    StageDef("received", None, "received_at", _l("Who received it, channel, customer, branch"),
+             _l("Record a complaint")),
     StageDef("acknowledged", "acknowledge_due_at", "acknowledged_at",
-             _l("Reply / apology to the customer; incident reported to the service director")),
-    StageDef("resolved", "result_due_at", "resolved_at", _l("The handling result told to the customer")),
+             _l("Reply / apology to the customer; incident reported to the service director"),
+             _l("Record the apology and reply")),
+    StageDef("resolved", "result_due_at", "resolved_at", _l("The handling result told to the customer"),
+             _l("Record the handling result")),
     StageDef("rectified", "rectify_due_at", "rectified_at",
-             _l("Rectification worksheet with all five sections and a promised completion date")),
+             _l("Rectification worksheet with all five sections and a promised completion date"),
+             _l("File the rectification worksheet")),
     StageDef("called_back", "callback_due_at", "called_back_at",
-             _l("Callback to the customer with their satisfaction")),
-    StageDef("closed", None, "closed_at", _l("Effect confirmed by the issuing side")),
+             _l("Callback to the customer with their satisfaction"), _l("Record the callback")),
+    StageDef("closed", None, "closed_at", _l("Effect confirmed by the issuing side"), _l("Confirm closure")),
 ]
 STAGE_BY_CODE = {stage.code: stage for stage in STAGE_FLOW}
 # The only allowed moves: each stage to the one after it; closed is final.
 TRANSITIONS = {a.code: b.code for a, b in zip(STAGE_FLOW, STAGE_FLOW[1:])}
 
-# The worksheet's five sections (3 includes accountability) that must all be filled.
-WORKSHEET_SECTIONS = ["problem_description", "cause_analysis", "immediate_measures", "accountability",
-                      "long_term_measures", "effect_confirmation"]
+# The worksheet's five sections as printed on the form (问题整改工作单): number, title and its
+# parts (field, label of the part or None when the section is one field). Section 3 has two
+# parts: the immediate measures and who was held accountable. Every part must be filled.
+WorksheetSection = namedtuple("WorksheetSection", "number title parts")
+WORKSHEET_LAYOUT = [
+    WorksheetSection(1, _l("Problem description"), [("problem_description", None)]),
+    WorksheetSection(2, _l("Cause analysis"), [("cause_analysis", None)]),
+    WorksheetSection(3, _l("Immediate measures"), [("immediate_measures", _l("(1) What solved the customer's problem")),
+                                                   ("accountability", _l("(2) Accountability"))]),
+    WorksheetSection(4, _l("Long-term measures"), [("long_term_measures", None)]),
+    WorksheetSection(5, _l("Effect confirmation"), [("effect_confirmation", None)]),
+]
+WORKSHEET_SECTIONS = [name for section in WORKSHEET_LAYOUT for name, _part in section.parts]
 # Complaint fields whose change is a hand-over (首问责任人 / owner changes), recorded as 'handover'.
 HANDOVER_FIELDS = ["first_responder", "assignee", "responsible_staff", "responsible_branch"]
 DUE_SOON_HOURS = 2
@@ -54,6 +70,11 @@ DUE_SOON_HOURS = 2
 
 def stage_label(code):
     return label_of(STAGES, code)
+
+
+def stage_action(code):
+    """The button that completes stage `code` ("Record the handling result")."""
+    return str(STAGE_BY_CODE[code].action)
 
 
 def next_stage(complaint):
@@ -111,8 +132,9 @@ def _rectify(complaint, user, moment, promised_date=None, **sections):
                                    sections="; ".join(missing))))
     if worksheet.promised_date is None:
         raise WorkflowError(str(_l("The rectification worksheet needs a promised completion date.")))
-    if worksheet.promised_date < complaint.received_at.date():
-        raise WorkflowError(str(_l("The promised completion date cannot be before the complaint was received.")))
+    problem = promised_date_problem(worksheet.promised_date, complaint.received_at)
+    if problem:
+        raise WorkflowError(problem)
     created = worksheet.id is None
     before = {} if created else dict(Rectification.get_by_id(worksheet.id).__data__)
     worksheet.save()
@@ -222,7 +244,8 @@ def _owner_label(field_name, value):
 
 
 def assign(complaints, staff, user=None):
-    """Hand complaints over to `staff` (assignee). Returns how many changed owner."""
+    """Hand complaints over to `staff` (assignee); closed complaints keep their owner.
+    Returns how many changed owner."""
     if staff is None:
         raise WorkflowError(str(_l("Choose the staff member to assign the complaints to.")))
     if not staff.active:
@@ -230,7 +253,7 @@ def assign(complaints, staff, user=None):
     changed = 0
     with db.atomic():
         for complaint in complaints:
-            if complaint.assignee_id == staff.id:
+            if complaint.assignee_id == staff.id or complaint.stage == "closed":
                 continue
             before = dict(complaint.__data__)
             complaint.assignee = staff
