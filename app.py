@@ -144,6 +144,9 @@ def create_app(config=None):
     import cli
     cli.register(app)
 
+    import errors
+    errors.register(app)
+
     @app.route("/")
     def index():
         from flask_login import current_user

@@ -16,7 +16,7 @@ from .people import AwardAdmin, RewardPenaltyAdmin, StaffAdmin
 from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardView, StaffScoreboardView,
                       SurveyAnalyticsView)
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
-from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
+from .system import BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingsView, SlaPolicyAdmin, UserAdmin
 from .workbench import MyWorkView
 
 CUSTOMERS = _l("Customers & complaints")
@@ -43,7 +43,6 @@ MODEL_VIEWS = [
     (UserAdmin, m.User, _l("Accounts"), SYSTEM, "user"),
     (BranchAdmin, m.Branch, _l("Branches"), SYSTEM, "branch"),
     (SlaPolicyAdmin, m.SlaPolicy, _l("SLA policies"), SYSTEM, "slapolicy"),
-    (SettingAdmin, m.Setting, _l("Settings"), SYSTEM, "setting"),
     (HistoryAdmin, m.History, _l("History"), SYSTEM, "history"),
     (ExportLogAdmin, m.ExportLog, _l("Export log"), SYSTEM, "exportlog"),
 ]
@@ -71,7 +70,22 @@ class ServiceAdmin(Admin):
         return mine + [item for item in items if item not in mine]
 
 
+def use_our_flask_admin_catalog(app):
+    """Flask-Admin translates its own buttons and messages through its "admin" domain, from
+    the catalog shipped in its package. translations.catalog compiles that catalog with our
+    corrections on top (translations/<locale>/LC_MESSAGES/admin.mo); Flask-Admin is pointed at
+    that folder instead of its own (its domain has no public setting for this: a folder given
+    as Admin(translations_path=…) would be overridden by Flask-Admin's own catalog)."""
+    from flask_admin import babel as admin_babel
+    folder = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    domain = getattr(admin_babel, "domain", None)
+    if domain is not None and getattr(domain, "_translation_directories", None) != [folder]:
+        domain._translation_directories = [folder]
+        domain.cache.clear()
+
+
 def init_admin(app):
+    use_our_flask_admin_catalog(app)
     admin = ServiceAdmin(
         app,
         name=_l("Service desk"),
@@ -87,6 +101,7 @@ def init_admin(app):
         admin.add_view(view_class(name=label, category=category, endpoint=endpoint, url=url))
     admin.add_view(CustomerImportView(name=_l("Import customers"), category=CUSTOMERS, endpoint="customer_import",
                                       url="/admin/customer-import"))
+    admin.add_view(SettingsView(name=_l("Settings"), category=SYSTEM, endpoint="setting", url="/admin/setting"))
     admin.add_view(ReportWorkbookView(name=_l("Report workbooks"), category=SCORING, endpoint="report_workbooks",
                                       url="/admin/report-workbooks"))
 

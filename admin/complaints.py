@@ -87,6 +87,41 @@ class DueSoonFilter(BasePeeweeFilter):
         return _l("show")
 
 
+class SlaResultFilter(BasePeeweeFilter):
+    """Complaints by how a timed stage was done: "acknowledged:done" (done at all),
+    "acknowledged:on_time" (at or before its due time, or without one), "acknowledged:late"
+    (after it: an SLA breach); the list behind each figure of the dashboard's SLA table."""
+
+    STATES = (("done", _l("done")), ("on_time", _l("on time")), ("late", _l("late")))
+
+    def __init__(self):
+        options = [(f"{stage.code}:{state}", f"{workflow.stage_label(stage.code)}: {label}")
+                   for stage in workflow.STAGE_FLOW if stage.due_field for state, label in self.STATES]
+        super().__init__(Complaint.stage, _l("SLA result"), options=options)
+
+    def get_options(self, view):
+        return [(code, str(label)) for code, label in self.options]
+
+    def validate(self, value):
+        stage, _sep, state = (value or "").partition(":")
+        definition = workflow.STAGE_BY_CODE.get(stage)
+        return definition is not None and definition.due_field is not None and state in dict(self.STATES)
+
+    def apply(self, query, value):
+        stage, _sep, state = value.partition(":")
+        definition = workflow.STAGE_BY_CODE[stage]
+        done, due = getattr(Complaint, definition.done_field), getattr(Complaint, definition.due_field)
+        query = query.where(done.is_null(False))
+        if state == "late":
+            return query.where(due.is_null(False) & (done > due))
+        if state == "on_time":
+            return query.where(due.is_null() | (done <= due))
+        return query
+
+    def operation(self):
+        return _l("show")
+
+
 def _field_label(object_type, name):
     """The label a history row's field has on its model (the code itself if unknown)."""
     model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
@@ -135,7 +170,8 @@ class ComplaintAdmin(DomainModelView):
                           "escalation_level", "compensation", "compensation_amount"]
     column_export_labels = {"due_at": _l("Next deadline")}
     column_searchable_list = ["number", "title", "description"]
-    column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
+    column_filters = ["stage", OverdueFilter(), DueSoonFilter(), SlaResultFilter(), "severity", "channel",
+                      "category", "received_at",
                       branch_filter(Complaint.branch),
                       staff_filter(Complaint.responsible_staff, _l("Responsible staff")),
                       staff_filter(Complaint.assignee, _l("Owner")),

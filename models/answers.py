@@ -397,9 +397,11 @@ def open_followup(response, rows, low=None):
         if texts:
             lines.append(str(_l("Customer's words:")))
             lines += [f"  {text}" for text in texts]
-    from .ownership import followup_owner
-    complaint = Complaint(customer=customer, branch=branch_id, channel="survey",
-                          assignee=followup_owner(customer, branch_id),
+    from .ownership import followup_owner, headquarters_owner
+    owner = followup_owner(customer, branch_id) or headquarters_owner()
+    if owner is None:
+        return None  # an office without any active staff: nobody could own the follow-up
+    complaint = Complaint(customer=customer, branch=branch_id, channel="survey", assignee=owner,
                           category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
                           title=title, description="\n".join(lines), received_at=response.submitted_at)
     complaint.save()

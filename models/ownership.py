@@ -10,9 +10,11 @@
     so that no follow-up waits without an owner.
   - a complaint recorded without a first responder (an account without a staff record, a
     script) is owned like a follow-up without an account manager: the branch's duty person,
-    else its longest-serving active staff member. A complaint nobody can own (its branch has
-    no active staff at all) is refused (ValidationError on the first responder), so that no
-    complaint is ever without an owner.
+    else its longest-serving active staff member;
+  - at a branch without any active staff (a branch just opened), the service department at
+    headquarters owns it: a service director's staff record, else the office's longest-serving
+    active staff member. Only an office without any active staff cannot record a complaint
+    (ValidationError on the first responder), so that no complaint is ever without an owner.
 * A hand-over changes the owner on record: `hand_over()` writes a 'handover' history row
   (old → new owner) and, when given, the reason as a 'note' row. It is offered only while
   the complaint is open, to active staff (`handover_candidates()`: sorted by branch, then
@@ -53,14 +55,24 @@ def owner_of_new_complaint(first_responder_id, branch_id=None):
     if owner is None and branch_id is not None:
         duty = duty_person(branch_id)
         owner = duty.id if duty is not None else longest_serving(branch_id)
-    return owner
+    return owner if owner is not None else headquarters_owner()
 
 
-def no_owner_message(branch_id):
-    branch = Branch.get_or_none(Branch.id == branch_id)
-    return str(_l("Nobody can own this complaint: %(branch)s has no active staff member. Choose the first "
-                  "responder (an active staff member) or record the complaint at another branch.",
-                  branch=branch.name if branch else "?"))
+def headquarters_owner():
+    """For a branch without active staff: an active service director's staff record, else the
+    office's longest-serving active staff member (id), else None."""
+    director = (Staff.select(Staff.id).join(User, on=(User.staff == Staff.id))
+                .where(User.role == "director", User.active == True, Staff.active == True)  # noqa: E712
+                .order_by(User.id).scalar())
+    if director is not None:
+        return director
+    return (Staff.select(Staff.id).where(Staff.active == True)  # noqa: E712
+            .order_by(Staff.hire_date.asc(nulls="LAST"), Staff.id).scalar())
+
+
+def no_owner_message(branch_id=None):
+    return str(_l("Nobody can own this complaint: the office has no active staff member. Add the staff "
+                  "(Staff & recognition → Staff) first."))
 
 
 def followup_owner(customer, branch_id):

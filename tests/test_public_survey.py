@@ -11,7 +11,7 @@ from models import Answer, Complaint, Invitation, OpenLink, Question, Response, 
 from models import clock
 from models.survey_templates import create_from_template
 
-from .helpers import Client, make_branch, make_customer
+from .helpers import Client, make_branch, make_customer, make_staff
 
 MOMENT = datetime(2026, 6, 1, 9, 0)
 
@@ -22,6 +22,7 @@ def csat(app):
     with app.app_context():
         clock.freeze(MOMENT)
         branch = make_branch()
+        make_staff(branch, "E0001", name="值班员", on_duty=True)  # owns the follow-ups of low scores
         survey = create_from_template("csat", "zh_CN")
         customer = make_customer(branch)
         invitation = Invitation.create(survey=survey, customer=customer)

@@ -101,7 +101,7 @@ def test_login_rejects_wrong_password_and_unknown_user(client, office):
 def test_login_redirect_only_to_local_paths(client, office):
     client.fetch_csrf("/login")
     response = client.post("/login?next=https://evil.example/x", {"username": "staff", "password": "correct-horse-9"})
-    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Location"] == "/admin/my-work/"  # staff land on their work, not elsewhere
 
 
 def test_passwords_are_hashed_with_argon2id(app, office):
