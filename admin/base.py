@@ -169,6 +169,27 @@ class DomainModelView(RoleRequired, ModelView):
         return export_list(self, export_type, _user())
 
     # ------------------------------------------------------------------ forms
+    # staff drop-downs of the form: sorted by branch then name, each shown with its branch
+    staff_fields = ()
+
+    def create_form(self, obj=None):
+        return self._sorted_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._sorted_choices(super().edit_form(obj))
+
+    def _sorted_choices(self, form):
+        from models import Branch, Staff
+        for name in self.staff_fields:
+            if name in form:
+                field = form[name]
+                field.query = Staff.select(Staff, Branch).join(Branch).order_by(Branch.name, Staff.name, Staff.id)
+                field.get_label = lambda s: f"{s.branch.name} · {s.name} ({s.employee_no})"
+        for field in form:
+            if getattr(field, "blank_text", None) == "----------------":
+                field.blank_text = "—"
+        return form
+
     def validate_form(self, form):
         """Unique values are checked here so the user sees an error next to the field;
         the database constraint still catches a race."""

@@ -195,6 +195,7 @@ class ComplaintAdmin(DomainModelView):
     form_widget_args = {"description": {"rows": 5}}
     form_args = {"first_responder": {"description": _l("Whoever took the call or visit; owns the complaint until "
                                                        "a hand-over is recorded")}}
+    staff_fields = ["first_responder", "responsible_staff"]
 
     def _order_by(self, query, joins, order):
         """Sorting by number sorts by (year, seq): as text, 问字【2026】1000号 would come

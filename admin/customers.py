@@ -89,6 +89,7 @@ class CustomerAdmin(DomainModelView):
     column_default_sort = ("id", True)
     form_excluded_columns = ["created_at"]
     form_widget_args = {"habits": {"rows": 3}, "preferences": {"rows": 3}, "opinions": {"rows": 3}}
+    staff_fields = ["account_manager"]
 
     details_template = "admin/customers/details.html"
     column_formatters = {"name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(

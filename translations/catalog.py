@@ -70,6 +70,8 @@ def admin_catalog(locale):
                     catalog[message.id] = message
     for message in merged_catalog(locale):
         if message.id:
+            if catalog.get(message.id) is not None:
+                del catalog[message.id]  # assigning would keep Flask-Admin's string
             catalog[message.id] = message
     return catalog
 
