@@ -15,7 +15,7 @@ The rules, in the office's words:
 * **Phone numbers** look like Chinese numbers (after removing spaces, dashes, dots and
   brackets, and an optional +86 / 0086 country prefix):
   - a mobile number: 11 digits starting 13–19 (e.g. 139 1234 5678, +86 139-1234-5678);
-  - a landline with area code: 0 + 2–3 digit area code + 7–8 digit local number
+  - a landline with area code (010, 02x, 03xx–09xx) + 7–8 digit local number
     (010-12345678, 0931 8123456; after +86 the area code drops its 0: +86 10 1234 5678);
   - a local landline without area code: 7–8 digits not starting with 0 or 1;
   - a 400/800 service number (400-820-8820);
@@ -68,7 +68,8 @@ class ValidationError(ValueError):
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-.()（）]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE_WITH_AREA = re.compile(r"0[1-9]\d{1,2}[2-9]\d{6,7}")
+# area codes: 010 (Beijing), 02x (the big cities), 03xx–09xx
+_LANDLINE_WITH_AREA = re.compile(r"(?:010|02\d|0[3-9]\d{2})[1-9]\d{6,7}")
 _LANDLINE_LOCAL = re.compile(r"[2-9]\d{6,7}")
 _SERVICE = re.compile(r"[48]00\d{7}")
 
@@ -88,7 +89,7 @@ def phone_problem(text):
     if not digits.isdigit():
         return str(_l("'%(value)s' is not a phone number: use digits, e.g. 139 1234 5678, 010-12345678 转 123.",
                       value=raw))
-    if international and not digits.startswith("1") and not digits.startswith(("400", "800")):
+    if international and not _MOBILE.fullmatch(digits) and not _SERVICE.fullmatch(digits):
         digits = "0" + digits  # +86 10 1234 5678: the area code without its 0
     if (_MOBILE.fullmatch(digits) or _LANDLINE_WITH_AREA.fullmatch(digits) or _SERVICE.fullmatch(digits)
             or (not international and _LANDLINE_LOCAL.fullmatch(digits))):
