@@ -57,7 +57,7 @@ WorksheetSection = namedtuple("WorksheetSection", "number title parts")
 WORKSHEET_LAYOUT = [
     WorksheetSection(1, _l("Problem description"), [("problem_description", None)]),
     WorksheetSection(2, _l("Cause analysis"), [("cause_analysis", None)]),
-    WorksheetSection(3, _l("Immediate measures"), [("immediate_measures", _l("(1) What solved the customer's problem")),
+    WorksheetSection(3, _l("Immediate measures"), [("immediate_measures", _l("(1) Measures taken")),
                                                    ("accountability", _l("(2) Accountability"))]),
     WorksheetSection(4, _l("Long-term measures"), [("long_term_measures", None)]),
     WorksheetSection(5, _l("Effect confirmation"), [("effect_confirmation", None)]),
