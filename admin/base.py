@@ -60,6 +60,21 @@ def attach_related(rows, fk_fields):
             attach_related(list(related.values()), [target_fields[name] for name in label_joins])
 
 
+# history fields that are no model field: notes written with a hand-over or an escalation, the import
+HISTORY_NOTE_FIELDS = {"escalation_reason": _l("Reason for escalation"),
+                       "handover_reason": _l("Reason for the hand-over"), "import": _l("Import customers")}
+
+
+def history_field_label(object_type, name):
+    """The label a history row's field has on its model (the code itself if unknown)."""
+    from models import ALL_MODELS
+    model = next((m for m in ALL_MODELS if m.__name__ == object_type), None)
+    field = model._meta.fields.get(name) if model else None
+    if field is not None and field.verbose_name:
+        return field.verbose_name
+    return HISTORY_NOTE_FIELDS.get(name, name)
+
+
 def _yes_no_icon(view, value, name):
     """A boolean in a list: Flask-Admin's icon, titled yes/no in the reader's language."""
     icon = "fa-check-circle" if value else "fa-minus-circle"

@@ -22,7 +22,7 @@ from models import workflow
 from models.ownership import hand_over, handover_candidates
 from models.workflow import WorkflowError
 
-from .base import DomainModelView, RoleBaseView, _user
+from .base import DomainModelView, RoleBaseView, _user, history_field_label
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
 
@@ -120,16 +120,6 @@ class SlaResultFilter(BasePeeweeFilter):
 
     def operation(self):
         return _l("show")
-
-
-def _field_label(object_type, name):
-    """The label a history row's field has on its model (the code itself if unknown)."""
-    model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
-    field = model._meta.fields.get(name) if model else None
-    if field is not None and field.verbose_name:
-        return field.verbose_name
-    return {"escalation_reason": _l("Reason for escalation"),
-            "handover_reason": _l("Reason for the hand-over")}.get(name, name)
 
 
 def _active_staff():
@@ -324,7 +314,7 @@ class ComplaintAdmin(DomainModelView):
             "timeline": timeline,
             "stage_done_by": stage_done_by,
             "history_label": lambda code: label_of(HISTORY_ACTIONS, code),
-            "field_label": _field_label,
+            "field_label": history_field_label,
             "choice": lambda name, value: _choice(Complaint._meta.fields[name], value),
             "callback_choice": lambda name, value: _choice(Callback._meta.fields[name], value),
             "worksheet": worksheet,

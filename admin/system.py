@@ -13,7 +13,7 @@ from models.audit import shown_value
 from models.i18n import label_of
 from models.ownership import set_duty_person
 
-from .base import DomainModelView, ReadOnlyModelView, RoleBaseView, _user
+from .base import DomainModelView, ReadOnlyModelView, RoleBaseView, _user, history_field_label
 
 
 class UserAdmin(DomainModelView):
@@ -180,11 +180,20 @@ def _setting_history(key):
                 .order_by(History.at.desc(), History.id.desc()).limit(20))
 
 
+def _object_type_label(view, context, model, name):
+    """"Complaint" as the menu calls complaints (投诉)."""
+    from . import MODEL_VIEWS  # the admin package imports this module
+    labels = {model_class.__name__: label for _view, model_class, label, _category, _endpoint in MODEL_VIEWS}
+    return labels.get(model.object_type, model.object_type)
+
+
 class HistoryAdmin(ReadOnlyModelView):
     required_role = "manager"
     column_list = ["at", "username", "object_type", "object_label", "action", "field", "old_value", "new_value"]
     column_formatters = {"old_value": lambda v, c, m, n: shown_value(m.object_type, m.field, m.old_value),
-                         "new_value": lambda v, c, m, n: shown_value(m.object_type, m.field, m.new_value)}
+                         "new_value": lambda v, c, m, n: shown_value(m.object_type, m.field, m.new_value),
+                         "object_type": _object_type_label,
+                         "field": lambda v, c, m, n: history_field_label(m.object_type, m.field)}
     column_searchable_list = ["object_label", "username", "field"]
     column_filters = ["at", "object_type", "action", "username"]
     column_default_sort = ("at", True)
