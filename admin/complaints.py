@@ -95,12 +95,13 @@ class SlaResultFilter(BasePeeweeFilter):
     STATES = (("done", _l("done")), ("on_time", _l("on time")), ("late", _l("late")))
 
     def __init__(self):
-        options = [(f"{stage.code}:{state}", f"{workflow.stage_label(stage.code)}: {label}")
+        options = [(f"{stage.code}:{state}", (stage.code, label))
                    for stage in workflow.STAGE_FLOW if stage.due_field for state, label in self.STATES]
         super().__init__(Complaint.stage, _l("SLA result"), options=options)
 
     def get_options(self, view):
-        return [(code, str(label)) for code, label in self.options]
+        """Labels in the reader's language, made when the list is shown."""
+        return [(code, f"{workflow.stage_label(stage)}: {label}") for code, (stage, label) in self.options]
 
     def validate(self, value):
         stage, _sep, state = (value or "").partition(":")

@@ -29,7 +29,8 @@ def _arg_id(name, model):
         return None
     row = model.get_or_none(model.id == int(raw)) if raw.isdigit() else None
     if row is None:
-        flash(_("Unknown %(what)s %(value)s: showing your own work.", what=name, value=raw), "error")
+        what = _("Staff") if model is Staff else _("Branch")
+        flash(_("Unknown %(what)s %(value)s: showing your own work.", what=what, value=raw), "error")
     return row
 
 
