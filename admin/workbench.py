@@ -13,6 +13,7 @@ from models.workflow import WorkflowError, next_stage, stage_action
 
 from .base import RoleBaseView, _user
 from .complaints import _complaint_due
+from .reports import list_url, sorted_by
 
 
 def landing_url(user):
@@ -21,6 +22,15 @@ def landing_url(user):
     if user is not None and user.is_authenticated and not user.has_role("manager"):
         return url_for("my_work.index")
     return url_for("admin.index")
+
+
+# a queue longer than this shows its first rows (next deadline first) and links to the full list
+QUEUE_LIMIT = 200
+
+
+def _first(query):
+    """The first QUEUE_LIMIT + 1 rows of a queue (one more, to tell that there are more)."""
+    return list(query.limit(QUEUE_LIMIT + 1))
 
 
 def _arg_id(name, model):
@@ -53,17 +63,24 @@ class MyWorkView(RoleBaseView):
                    "next_action": lambda complaint: stage_action(next_stage(complaint)),
                    "due_html": lambda complaint: _complaint_due(self, None, complaint, "due_at")}
         if branch is not None:
-            context.update(complaints=list(workbench.branch_complaints(branch)),
+            context.update(complaints=_first(workbench.branch_complaints(branch)),
                            callbacks=workbench.callbacks_due_in_branch(branch, moment.date()),
-                           followups=list(workbench.waiting_followups(branch)), followup_branch=branch)
+                           followups=_first(workbench.waiting_followups(branch)), followup_branch=branch,
+                           full_list=list_url("complaint", [(Complaint.branch, "RelatedFilter", branch.id),
+                                                            (Complaint.stage, "FilterNotEqual", "closed")],
+                                              **sorted_by("complaint", "due_at")))
         elif person is not None:
             followup_branch = Branch.get_by_id(person.branch_id)
-            context.update(complaints=list(workbench.complaints_to_act_on(person)),
+            context.update(complaints=_first(workbench.complaints_to_act_on(person)),
                            callbacks=workbench.callbacks_due_to(person, moment.date()),
-                           followups=list(workbench.waiting_followups(followup_branch)),
-                           followup_branch=followup_branch)
+                           followups=_first(workbench.waiting_followups(followup_branch)),
+                           followup_branch=followup_branch,
+                           full_list=list_url("complaint", [(Complaint.assignee, "RelatedFilter", person.id),
+                                                            (Complaint.stage, "FilterNotEqual", "closed")],
+                                              **sorted_by("complaint", "due_at")))
         else:
-            context.update(complaints=[], callbacks=[], followups=[], followup_branch=None)
+            context.update(complaints=[], callbacks=[], followups=[], followup_branch=None, full_list=None)
+        context["limit"] = QUEUE_LIMIT
         if current_user.has_role("manager"):
             context["branches"] = list(Branch.select(Branch.id, Branch.name).order_by(Branch.name))
             context["people"] = list(Staff.select(Staff, Branch).join(Branch)

@@ -144,3 +144,16 @@ def test_queue_functions_are_queries_that_scoping_can_wrap(app, office):
     narrowed = query.where(Complaint.title.contains("overdue"))
     assert [c.id for c in narrowed] == [made["overdue"].id]
     assert time_left(T0 + timedelta(minutes=5), T0) == 5 and time_left(T0 - timedelta(seconds=61), T0) == -2
+
+
+def test_a_long_queue_shows_its_first_rows_and_links_to_the_full_list(app, office, login_as, monkeypatch):
+    import admin.workbench
+    monkeypatch.setattr(admin.workbench, "QUEUE_LIMIT", 2)
+    made = _queue(office)
+    manager = login_as("manager")
+    page = manager.get(f"/admin/my-work/?branch={office['branch'].id}").get_data(as_text=True)
+    assert _numbers(page, "my-complaints") == [made["overdue"].number, made["responsible"].number]
+    more = page[page.index('id="queue-more"'):]
+    url = re.search(r'href="([^"]+)"', more).group(1).replace("&amp;", "&")
+    listed = manager.get(url + "&page_size=100").get_data(as_text=True)
+    assert set(re.findall(r"问字【\d{4}】\d+号", listed)) == {c.number for k, c in made.items() if k != "closed"}
