@@ -12,8 +12,8 @@ from .browser import log_in, screenshot
 from .helpers import PASSWORD, make_complaint, make_customer, make_staff
 
 # What may appear in Latin letters on a Chinese page: names of measures and products the office
-# uses as such, units, and codes.
-ALLOWED = {"SLA", "CSAT", "NPS", "SERVQUAL", "VIP", "QR", "Excel", "WPS", "LibreOffice", "xlsx", "csv", "PNG", "SVG",
+# uses as such, units, codes, and "English", the language switch's other language in its own name.
+ALLOWED = {"English", "SLA", "CSAT", "NPS", "SERVQUAL", "VIP", "QR", "Excel", "WPS", "LibreOffice", "xlsx", "csv", "PNG", "SVG",
            "Asia", "Shanghai", "PDF", "A4", "ID", "E-mail"}
 # e-mail addresses, and codes mixing letters and digits (employee numbers E1002, 2026-Q4, 2026-W47)
 NOT_WORDS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Za-z]*\d+[A-Za-z\d-]*\b")
@@ -35,6 +35,7 @@ VISIBLE_TEXT = """() => {
 
 def english_words(page, also_allowed=()):
     """Latin-letter words shown on the page (text, titles, placeholders, buttons), less the allowed ones."""
+    page.wait_for_load_state("load")  # the page and its style sheets, not the one being left
     text = NOT_WORDS.sub(" ", page.evaluate(VISIBLE_TEXT))
     words = set(re.findall(r"[A-Za-z][A-Za-z'’-]+", text))
     return sorted(words - ALLOWED - set(also_allowed))
