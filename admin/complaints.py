@@ -3,7 +3,7 @@
 Views stay thin: every workflow step is a function of models.workflow."""
 from datetime import date
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
@@ -12,11 +12,12 @@ from peewee import JOIN
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from playhouse.flask_utils import get_object_or_404
 
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
-from models.complaints import CALLBACK_CHANNELS, CHANNELS, SATISFACTION, callbacks_due
+from models.complaints import CALLBACK_CHANNELS, CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
 from models.i18n import label_of
 from models import workflow
 from models.ownership import hand_over, handover_candidates
@@ -28,7 +29,7 @@ from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filte
 
 def _complaint_due(view, context, model, name):
     """Next deadline with time left, red when overdue, amber when due within 2 h."""
-    if model.stage == "closed" or model.due_at is None:
+    if not model.is_open or model.due_at is None:
         return ""
     left = model.due_at - now()
     seconds = int(left.total_seconds())
@@ -281,7 +282,7 @@ class ComplaintAdmin(DomainModelView):
                 if single is not None:
                     return redirect(url_for(".details_view", id=single.id))
             else:
-                closed = sum(1 for c in complaints if c.stage == "closed")
+                closed = sum(1 for c in complaints if not c.is_open)
                 flash(_("%(count)d complaints assigned to %(staff)s.", count=count, staff=str(staff)), "success")
                 if closed and single is None:
                     flash(_("%(count)d closed complaints kept their owner.", count=closed), "info")
@@ -346,16 +347,14 @@ class ComplaintAdmin(DomainModelView):
         if stage == "called_back":
             return {"satisfaction": form.get("satisfaction"), "outcome": form.get("outcome"),
                     "channel": form.get("channel", "phone")}
-        if stage == "closed":
+        if stage == FINAL_STAGE:
             return {"closing_note": form.get("closing_note"),
                     "verifier": _staff_from_form("verifier", _l("Name the staff member who verified the effect.")).id}
         return {}
 
     @expose("/stage/", methods=("POST",))
     def stage_view(self):
-        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = get_object_or_404(Complaint, Complaint.id == request.args.get("id", type=int))
         stage = request.form.get("stage", "")
         try:
             on_time = workflow.complete_stage(complaint, stage, _user(), **self._stage_deliverable(stage))
@@ -376,9 +375,7 @@ class ComplaintAdmin(DomainModelView):
 
     @expose("/escalate/", methods=("POST",))
     def escalate_view(self):
-        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = get_object_or_404(Complaint, Complaint.id == request.args.get("id", type=int))
         if workflow.escalate([complaint], _user(), request.form.get("reason", "").strip()):
             flash(_("Complaint %(number)s escalated.", number=complaint.number), "success")
         else:
@@ -403,9 +400,7 @@ class RectificationAdmin(DomainModelView):
 
     @expose("/print/")
     def print_view(self):
-        worksheet = Rectification.get_or_none(Rectification.id == request.args.get("id", type=int))
-        if worksheet is None:
-            abort(404)
+        worksheet = get_object_or_404(Rectification, Rectification.id == request.args.get("id", type=int))
         complaint = worksheet.complaint
         return self.render("admin/complaints/worksheet.html", worksheet=worksheet, complaint=complaint,
                            field=lambda name: Rectification._meta.fields[name], printed_at=now())
@@ -421,8 +416,7 @@ class CallbackAdmin(DomainModelView):
     form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
 
     def on_model_change(self, form, model, is_created):
-        if model.satisfaction is not None and model.done_at is None:
-            raise ValueError(str(_l("A callback with a satisfaction needs the time it was done.")))
+        model.validate()  # the rule lives in the model (Callback.validate)
 
 
 class CallbacksDueView(RoleBaseView):
@@ -434,9 +428,7 @@ class CallbacksDueView(RoleBaseView):
         horizon = request.args.get("days", default=0, type=int)
         horizon = max(0, min(horizon, 90))
         if request.method == "POST":
-            customer = Customer.get_or_none(Customer.id == request.form.get("customer", type=int))
-            if customer is None:
-                abort(404)
+            customer = get_object_or_404(Customer, Customer.id == request.form.get("customer", type=int))
             try:
                 workflow.record_scheduled_callback(
                     customer, _user(), due_date=_parse_date(request.form.get("due_date"), _l("Invalid due date.")),

@@ -3,13 +3,14 @@ pickers other areas reuse (branch, staff, customer search). Complaints, workshee
 callbacks live in admin/complaints.py."""
 from datetime import date
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
+from playhouse.flask_utils import get_object_or_404
 
 from models import Branch, Customer, Invitation, Staff, Survey
 from models.audit import record
@@ -129,10 +130,7 @@ class CustomerAdmin(DomainModelView):
         }
 
     def _customer_or_404(self):
-        customer = Customer.get_or_none(Customer.id == request.args.get("id", type=int))
-        if customer is None:
-            abort(404)
-        return customer
+        return get_object_or_404(Customer, Customer.id == request.args.get("id", type=int))
 
     @expose("/callback/", methods=("POST",))
     def log_callback(self):

@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from exports import importer, staging
 from exports.listing import xlsx_response
 from exports.log import finish_export, start_export
-from exports.reports import REPORT_KINDS, Period, report_filename, report_sheets
+from exports.reports import REPORT_KINDS, REPORT_OF_PERIOD, report_filename, report_period, report_sheets
 from exports.writers import XLSX_MIMETYPE
 from models.clock import now
 
@@ -39,15 +39,15 @@ class ReportWorkbookView(RoleBaseView):
             day = None
         if kind not in REPORT_KINDS or day is None:
             return None
-        return Period.of(kind, day)
+        return report_period(kind, day)
 
     @expose("/")
     def index(self):
         period = self._period()
         if period is None:
             flash(_("Choose a report and a valid date."), "error")
-            period = Period.of("weekly", now().date())
-        return self.render("admin/exports/reports.html", period=period, kinds=REPORT_KINDS,
+            period = report_period("weekly", now().date())
+        return self.render("admin/exports/reports.html", period=period, kinds=REPORT_KINDS, report_of=REPORT_OF_PERIOD,
                            day=request.args.get("day") or now().date().isoformat())
 
     @expose("/download/")
@@ -56,7 +56,7 @@ class ReportWorkbookView(RoleBaseView):
         if period is None:
             flash(_("Choose a report and a valid date."), "error")
             return redirect(url_for(".index"))
-        log = start_export(_user(), f"report:{period.kind}", "xlsx",
+        log = start_export(_user(), f"report:{REPORT_OF_PERIOD[period.kind]}", "xlsx",
                            {"from": period.start.isoformat(" "), "to": period.end.isoformat(" ")})
         return xlsx_response(report_sheets(period), report_filename(period),
                              lambda rows: finish_export(log, rows))

@@ -10,6 +10,7 @@ from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_admin.contrib.peewee.form import InlineFormAdmin
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
+from playhouse.flask_utils import get_object_or_404
 from wtforms.fields import HiddenField
 from wtforms.validators import Optional
 
@@ -19,8 +20,9 @@ from models.clock import now
 from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
 from models.i18n import label_of
 from models.survey_links import (INVITATION_STATUSES, customers_matching, invitation_status,
-                                 invite_closed_complaints, invite_customers, mark_sent, response_rates,
-                                 status_condition, survey_summary)
+                                 invite_closed_complaints, invite_customers, mark_sent, status_condition,
+                                 survey_summary)
+from models.reports import survey_response_rates
 from models.survey_templates import create_from_template, template_choices
 from surveys.links import public_url, qr_bytes
 
@@ -45,14 +47,19 @@ class QuestionInline(InlineFormAdmin):
     form_args = INLINE_ID["form_args"]
 
 
+def response_rate_text(stats):
+    """The survey list's and survey page's response rate (models.reports.survey_response_rates)."""
+    if stats["rate"] is None:
+        return _("%(n)d responses, no invitation sent", n=stats["responses"])
+    return _("%(answered)d / %(sent)d sent answered (%(rate).1f%%), %(n)d responses", answered=stats["answered"],
+             sent=stats["sent"], rate=stats["rate"], n=stats["responses"])
+
+
 def _response_rate(view, context, model, name):
     stats = getattr(g, "survey_rates", {}).get(model.id)
-    if not stats:
-        return ""
-    if stats["rate"] is None:
-        return _("%(n)d responses, no invitations", n=stats["responses"])
-    return _("%(answered)d / %(invited)d invited (%(rate).0f%%), %(n)d responses", answered=stats["answered"],
-             invited=stats["invited"], rate=100 * stats["rate"], n=stats["responses"])
+    return Markup('<span class="response-rate" data-sent="{}" data-answered="{}" data-rate="{}">{}</span>').format(
+        stats["sent"], stats["answered"], "" if stats["rate"] is None else stats["rate"],
+        response_rate_text(stats)) if stats else ""
 
 
 class SurveyAdmin(DomainModelView):
@@ -88,7 +95,7 @@ class SurveyAdmin(DomainModelView):
         if kwargs.get("execute", True) is not False:
             # two grouped queries for the page's response rates, read by the column formatter
             # (kept on the request, not on the view object that all requests share)
-            g.survey_rates = response_rates([row.id for row in rows])
+            g.survey_rates = survey_response_rates([row.id for row in rows])
         return count, rows
 
     @expose("/templates/", methods=("GET", "POST"))
@@ -108,23 +115,22 @@ class SurveyAdmin(DomainModelView):
 
     @expose("/details/")
     def details_view(self):
-        survey = Survey.get_or_none(Survey.id == request.args.get("id", type=int))
+        survey = Survey.get_or_none(Survey.id == request.args.get("id", type=int))  # None: Flask-Admin redirects
         if survey is not None:
             questions = list(Question.select().where(Question.survey == survey).order_by(Question.position))
             self._template_args.update(
                 survey_questions=questions,
                 open_links=list(OpenLink.select().where(OpenLink.survey == survey).order_by(OpenLink.id)),
                 status_counts=survey_summary(survey), status_labels=INVITATION_STATUSES,
-                rate=response_rates([survey.id])[survey.id], public_url=public_url,
+                rate=survey_response_rates([survey.id])[survey.id], rate_text=response_rate_text,
+                public_url=public_url,
                 question_kind=lambda code: label_of(Question.kind.choices, code))
         return super().details_view()
 
     @expose("/open-link/", methods=("POST",))
     def new_open_link(self):
         """One click from the survey page: a new open link, straight to its printable QR code."""
-        survey = Survey.get_or_none(Survey.id == request.form.get("survey", type=int))
-        if survey is None:
-            abort(404)
+        survey = get_object_or_404(Survey, Survey.id == request.form.get("survey", type=int))
         label = request.form.get("label", "").strip()[:100]
         link = OpenLink.create(survey=survey, label=label)
         record(link, "create", _user())
@@ -163,10 +169,7 @@ class LinkQrMixin:
     """QR code downloads (PNG, SVG) and a printable page for a link of this view's model."""
 
     def _link(self, link_id):
-        link = self.model.get_or_none(self.model.id == link_id)
-        if link is None:
-            abort(404)
-        return link
+        return get_object_or_404(self.model, self.model.id == link_id)
 
     @expose("/qr/<int:link_id>.<kind>")
     def qr(self, link_id, kind):

@@ -1,11 +1,13 @@
 """My work (我的工作): the page office staff land on. Managers and directors open the same
 queues per person (?staff=) or per branch (?branch=). The queues are models.workbench."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from models import Branch, Complaint, Staff
+from models.complaints import FINAL_STAGE
 from models import workbench
 from models.clock import now
 from models.ownership import hand_over
@@ -67,7 +69,7 @@ class MyWorkView(RoleBaseView):
                            callbacks=workbench.callbacks_due_in_branch(branch, moment.date()),
                            followups=_first(workbench.waiting_followups(branch)), followup_branch=branch,
                            full_list=list_url("complaint", [(Complaint.branch, "RelatedFilter", branch.id),
-                                                            (Complaint.stage, "FilterNotEqual", "closed")],
+                                                            (Complaint.stage, "FilterNotEqual", FINAL_STAGE)],
                                               **sorted_by("complaint", "due_at")))
         elif person is not None:
             followup_branch = Branch.get_by_id(person.branch_id)
@@ -76,7 +78,7 @@ class MyWorkView(RoleBaseView):
                            followups=_first(workbench.waiting_followups(followup_branch)),
                            followup_branch=followup_branch,
                            full_list=list_url("complaint", [(Complaint.assignee, "RelatedFilter", person.id),
-                                                            (Complaint.stage, "FilterNotEqual", "closed")],
+                                                            (Complaint.stage, "FilterNotEqual", FINAL_STAGE)],
                                               **sorted_by("complaint", "due_at")))
         else:
             context.update(complaints=[], callbacks=[], followups=[], followup_branch=None, full_list=None)
@@ -91,9 +93,7 @@ class MyWorkView(RoleBaseView):
     @expose("/take/", methods=("POST",))
     def take(self):
         """Take a waiting follow-up over: a hand-over on record to the logged-in staff member."""
-        complaint = Complaint.get_or_none(Complaint.id == request.form.get("complaint", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = get_object_or_404(Complaint, Complaint.id == request.form.get("complaint", type=int))
         me = Staff.get_or_none(Staff.id == current_user.staff_id) if current_user.staff_id else None
         if me is None:
             flash(_("Your account is not linked to a staff member, so nothing can be handed over to you."), "error")

@@ -1,6 +1,4 @@
 """Login, logout and the language switch."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -12,6 +10,7 @@ from extensions import limiter, login_manager
 from models import User
 from models.i18n import LANGUAGE_NAMES
 from models.clock import now
+from redirects import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -26,16 +25,6 @@ def _setup(state):
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-
-
-def safe_next(target):
-    """Only redirect to paths on this site (no scheme, no host)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 class LoginForm(FlaskForm):

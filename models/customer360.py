@@ -96,7 +96,7 @@ def customer_story(customer, moment=None):
     quadrant, quadrant_entry, quadrant_period = customer_quadrant(customer, moment)
     return {
         "complaints": complaints,
-        "open_complaints": [c for c in complaints if c.stage != "closed"],
+        "open_complaints": [c for c in complaints if c.is_open],
         "callbacks": callbacks,
         "responses": responses,
         "answers": answers,

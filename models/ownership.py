@@ -108,7 +108,7 @@ def handover_candidates(complaint):
     """Who a complaint can be handed over to: every active staff member except its owner,
     sorted by branch name then name (the branch is loaded with each, one query). Nobody
     once the complaint is closed."""
-    if complaint.stage == "closed":
+    if not complaint.is_open:
         return []
     query = (Staff.select(Staff, Branch).join(Branch).where(Staff.active == True)  # noqa: E712
              .order_by(Branch.name, Staff.name, Staff.id))
@@ -124,7 +124,7 @@ def hand_over(complaint, staff, user=None, reason=""):
     from .audit import record
     from .base import db
     from .workflow import WorkflowError, assign
-    if complaint.stage == "closed":
+    if not complaint.is_open:
         raise WorkflowError(str(_l("Complaint %(number)s is closed: it is no longer handed over.",
                                    number=complaint.number)))
     with db.atomic():

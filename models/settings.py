@@ -70,9 +70,12 @@ def _branch_choices():
 
 def _declarations():
     from .answers import FOLLOWUP_DEFAULTS
-    from .reports import DEFAULT_RANKING_WEIGHTS
-    surveys, scoring = _l("Surveys"), _l("Scoring")
+    from .reports import DEFAULT_RANKING_WEIGHTS, RANKING_PARTS
+    office, surveys, scoring = _l("Office"), _l("Surveys"), _l("Scoring")
     return [
+        SettingDef("office.name", "text", "", _l("Office name"),
+                   _l("Printed in the page header of report workbooks and exports; empty: the product's name."),
+                   office, max_length=100),
         SettingDef("survey.followup_rating_max", "int", FOLLOWUP_DEFAULTS["survey.followup_rating_max"],
                    _l("Follow-up after a low rating (1–5): at or below"),
                    _l("An answer to a 1–5 rating question at or below this opens a follow-up complaint "
@@ -89,8 +92,7 @@ def _declarations():
                    _l("Branch ranking weights"),
                    _l("How much SLA compliance, satisfaction (CSAT) and few complaints per customer count in the "
                       "branch ranking; together exactly 1."), scoring,
-                   parts=[("sla", _l("SLA compliance")), ("satisfaction", _l("Satisfaction (CSAT)")),
-                          ("complaints", _l("Few complaints"))]),
+                   parts=list(RANKING_PARTS.items())),
     ]
 
 

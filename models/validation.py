@@ -28,7 +28,7 @@ The rules, in the office's words:
 * **First deal date** of a customer: not in the future (office clock), not before 1950.
 * **Hire date** of a staff member: not before 1950, at most HIRE_AHEAD_DAYS (90) days
   ahead (a contract signed before the first working day).
-* **Rewards**: a cash bonus needs an amount, extra leave needs a number of days.
+(A cash bonus needing an amount and extra leave a number of days is RewardPenalty.validate().)
 """
 import re
 from datetime import date, datetime, timedelta
@@ -229,14 +229,6 @@ def _rectification_promise(row):
     return promised_date_problem(row.promised_date, received)
 
 
-def _reward_needs(row):
-    if row.kind == "cash" and not row.amount:
-        return "amount", str(_l("A cash bonus needs an amount."))
-    if row.kind == "leave" and not row.leave_days:
-        return "leave_days", str(_l("Extra leave needs a number of days."))
-    return None
-
-
 # {model name: {field: problem(row) -> message or None}}; cross-field rules return (field, message)
 RULES = {
     "Customer": {
@@ -260,9 +252,8 @@ RULES = {
         "promised_date": _rectification_promise,
     },
 }
-CROSS_FIELD_RULES = {
-    "RewardPenalty": [_reward_needs],
-}
+# rules that name their field themselves: (field, message) or None
+CROSS_FIELD_RULES = {}
 
 
 def field_problems(row, only=None):

@@ -42,7 +42,7 @@ def open_complaints():
             .join(Customer, on=(Complaint.customer == Customer.id))
             .switch(Complaint).join(Branch, on=(Complaint.branch == Branch.id))
             .switch(Complaint).join(Owner, JOIN.LEFT_OUTER, on=(Complaint.assignee == Owner.id), attr="owner")
-            .where(Complaint.stage != "closed")
+            .where(Complaint.open_condition())
             .order_by(Complaint.due_at.asc(nulls="LAST"), Complaint.id))
 
 
