@@ -74,7 +74,7 @@ def test_every_save_checks_the_rules(app, office):
                              immediate_measures="x", long_term_measures="x", promised_date=date(2062, 5, 20))
     assert set(refused.value.errors) == {"promised_date"}
     with pytest.raises(ValidationError) as refused:
-        RewardPenalty.create(staff=office["staff"], kind="cash", amount=Decimal("-100"), reason="表扬")
+        RewardPenalty.create(staff=office["staff"], kind="promotion", amount=Decimal("-100"), reason="表扬")
     assert set(refused.value.errors) == {"amount"}
     # a partial save checks only what it writes: an old bad phone does not block another change
     Staff.update(phone="123").where(Staff.id == office["staff"].id).execute()
