@@ -167,8 +167,13 @@ def create_app(config=None):
     import cli
     cli.register(app)
 
+    import errors
+    errors.register(app)
+
     @app.route("/")
     def index():
-        return redirect(url_for("admin.index"))
+        from flask_login import current_user
+        from admin.workbench import landing_url
+        return redirect(landing_url(current_user) if current_user.is_authenticated else url_for("admin.index"))
 
     return app

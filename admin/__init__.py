@@ -20,7 +20,8 @@ from .reports import (BranchRankingView, CustomerQuadrantView, ScoringDashboardV
                       SurveyAnalyticsView)
 from .survey_review import AnonymousFeedbackAdmin, HeldResponseAdmin
 from .surveys import AnswerAdmin, InvitationAdmin, OpenLinkAdmin, QuestionAdmin, ResponseAdmin, SurveyAdmin
-from .system import (BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingAdmin, SlaPolicyAdmin, UserAdmin)
+from .system import BranchAdmin, ExportLogAdmin, HistoryAdmin, SettingsView, SlaPolicyAdmin, UserAdmin
+from .workbench import MyWorkView
 
 CUSTOMERS = _l("Customers & complaints")
 SURVEYS = _l("Surveys")
@@ -53,7 +54,6 @@ MODEL_VIEWS = [
     (CustomFieldAdmin, m.CustomField, _l("Custom fields"), SYSTEM, "customfield"),
     (ChoiceListAdmin, m.ChoiceList, _l("Choice lists"), SYSTEM, "choicelist"),
     (ChoiceValueAdmin, m.ChoiceValue, _l("Choice values"), SYSTEM, "choicevalue"),
-    (SettingAdmin, m.Setting, _l("Settings"), SYSTEM, "setting"),
     (HistoryAdmin, m.History, _l("History"), SYSTEM, "history"),
     (ExportLogAdmin, m.ExportLog, _l("Export log"), SYSTEM, "exportlog"),
     (OutboxAdmin, m.OutboxMessage, _l("Outbox"), SYSTEM, "outbox"),
@@ -68,13 +68,44 @@ REPORT_VIEWS = [
 ]
 
 
+class ServiceAdmin(Admin):
+    """Flask-Admin with the menu in the order of who is reading it: office staff find My work
+    first, managers and directors their dashboard (Flask-Admin always puts the index view,
+    the dashboard, first)."""
+
+    def menu(self):
+        items = super().menu()
+        from flask_login import current_user
+        if not current_user.is_authenticated or current_user.has_role("manager"):
+            return items
+        mine = [item for item in items if getattr(item, "_view", None) is not None
+                and item._view.endpoint == "my_work"]
+        return mine + [item for item in items if item not in mine]
+
+
+def use_our_flask_admin_catalog(app):
+    """Flask-Admin translates its own buttons and messages through its "admin" domain, from
+    the catalog shipped in its package. translations.catalog compiles that catalog with our
+    corrections on top (translations/<locale>/LC_MESSAGES/admin.mo); Flask-Admin is pointed at
+    that folder instead of its own (its domain has no public setting for this: a folder given
+    as Admin(translations_path=…) would be overridden by Flask-Admin's own catalog)."""
+    from flask_admin import babel as admin_babel
+    folder = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    domain = getattr(admin_babel, "domain", None)
+    if domain is not None and getattr(domain, "_translation_directories", None) != [folder]:
+        domain._translation_directories = [folder]
+        domain.cache.clear()
+
+
 def init_admin(app):
-    admin = Admin(
+    use_our_flask_admin_catalog(app)
+    admin = ServiceAdmin(
         app,
         name=_l("Service desk"),
         index_view=ScoringDashboardView(name=_l("Dashboard"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/service_base.html", swatch="cerulean", fluid=True),
     )
+    admin.add_view(MyWorkView(name=_l("My work"), endpoint="my_work", url="/admin/my-work"))
     for view_class, model, label, category, endpoint in MODEL_VIEWS:
         admin.add_view(view_class(model, name=label, category=category, endpoint=endpoint))
     admin.add_view(CallbacksDueView(name=_l("Callbacks due"), category=CUSTOMERS, endpoint="callbacks_due",
@@ -83,6 +114,7 @@ def init_admin(app):
         admin.add_view(view_class(name=label, category=category, endpoint=endpoint, url=url))
     admin.add_view(CustomerImportView(name=_l("Import customers"), category=CUSTOMERS, endpoint="customer_import",
                                       url="/admin/customer-import"))
+    admin.add_view(SettingsView(name=_l("Settings"), category=SYSTEM, endpoint="setting", url="/admin/setting"))
     admin.add_view(ReportWorkbookView(name=_l("Report workbooks"), category=SCORING, endpoint="report_workbooks",
                                       url="/admin/report-workbooks"))
     admin.add_view(NotificationSettingsView(name=_l("Notification settings"), category=SYSTEM,

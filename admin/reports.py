@@ -8,7 +8,7 @@ from datetime import timedelta
 import pygal
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from playhouse.flask_utils import get_object_or_404
@@ -79,8 +79,10 @@ def _admin_view(endpoint):
 
 def between(period):
     """A half-open period as the inclusive "A to B" value of Flask-Admin's datetime-between
-    filter (timestamps are stored to the second: clock.now() drops microseconds)."""
-    return f"{period.start:%Y-%m-%d %H:%M:%S} to {period.end - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}"
+    filter (timestamps are stored to the second: clock.now() drops microseconds); written
+    "A 至 B" on Chinese pages, as the date picker writes it there (admin/filters.py)."""
+    separator = " 至 " if str(get_locale() or "").startswith("zh") else " to "
+    return f"{period.start:%Y-%m-%d %H:%M:%S}{separator}{period.end - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}"
 
 
 # ---------------------------------------------------------------- filters from the query string
@@ -384,6 +386,7 @@ def dashboard_links(summary, branch=None):
     period = summary["period"]
     by_deadline = sorted_by("complaint", "due_at")
     overdue = (Complaint.due_at, "OverdueFilter", "1")
+    counted = (Response.status, "FilterEqual", "counted")  # held submissions are in no figure
     links = {
         "open_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope),
         # overdue figures open exactly the overdue complaints (of the stage), earliest deadline first
@@ -394,12 +397,30 @@ def dashboard_links(summary, branch=None):
         "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
                   for stage in summary["by_stage"]},
         "received": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period))] + scope),
+        # the cards "due within 2 h" and "received today"
+        "due_soon": list_url("complaint", [(Complaint.due_at, "DueSoonFilter", "1")] + scope, **by_deadline),
+        "received_today": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
+                                                  between(reports.custom_period(summary["now"].date(),
+                                                                                summary["now"].date())))] + scope),
+        # SLA table: per stage, the complaints received in the period whose stage was done / on time / late
+        "sla": {stage: {state: list_url("complaint", [
+            (Complaint.received_at, "DateTimeBetweenFilter", between(period)),
+            (Complaint.stage, "SlaResultFilter", f"{stage}:{state}")] + scope)
+            for state in ("done", "on_time", "late")} for stage in summary["sla"] if stage != "overall"},
+        # CSAT and NPS are computed from the answers of the responses received in the period
+        "satisfaction": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
+                                              counted] + response_scope),
+        "trend_responses": {row["label"]: list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter",
+                                                                 between(row["period"])), counted] + response_scope)
+                            for row in summary["trend"]},
         "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
-                                           (Response.status, "FilterEqual", "counted")] + response_scope),
+                                           counted] + response_scope),
         "trend": {row["label"]: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
                                                         between(row["period"]))] + scope)
                   for row in summary["trend"]},
     }
+    # the overall SLA figures count the stages of the complaints received in the period: that cohort
+    links["sla"]["overall"] = {state: links["received"] for state in ("done", "on_time", "late")}
     if not branch:  # the invitation list has no branch filter
         sent = (Invitation.sent_at, "DateTimeBetweenFilter", between(period))
         links["sent"] = list_url("invitation", [sent])

@@ -469,9 +469,11 @@ def open_followup_complaint(response, customer, branch_id, question, title, desc
     `customer`, for `branch_id`, received when the answer was submitted, so its stage
     deadlines count from then; its owner is the one models.ownership.followup_owner() names
     (the customer's account manager, else the branch's duty person, …)."""
-    from .ownership import followup_owner
-    complaint = Complaint(customer=customer, branch=branch_id, channel="survey",
-                          assignee=followup_owner(customer, branch_id),
+    from .ownership import followup_owner, headquarters_owner
+    owner = followup_owner(customer, branch_id) or headquarters_owner()
+    if owner is None:
+        return None  # an office without any active staff: nobody could own the follow-up
+    complaint = Complaint(customer=customer, branch=branch_id, channel="survey", assignee=owner,
                           category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
                           title=title, description=description, received_at=response.submitted_at)
     complaint.save()

@@ -203,6 +203,34 @@ def _complaint_owner(schema):
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
 
 
+@migration(20, "every complaint has an owner: those still without one get their branch's duty person or "
+               "longest-serving active staff member (at a branch without staff: headquarters)")
+def _complaint_owner_for_everyone(schema):
+    if not (schema.has_table("complaint") and schema.has_table("staff")):
+        return
+    database, p = schema.database, schema.database.param
+    # the ownership rule (models.ownership.owner_of_new_complaint) in plain SQL, so that this
+    # migration does not depend on the models of a later version
+    duty = f"SELECT id FROM staff WHERE branch_id = {p} AND active = {p} AND on_duty = {p} ORDER BY id LIMIT 1"
+    senior = (f"SELECT id FROM staff WHERE branch_id = {p} AND active = {p} "
+              "ORDER BY CASE WHEN hire_date IS NULL THEN 1 ELSE 0 END, hire_date, id LIMIT 1")
+    director = (f'SELECT s.id FROM staff s JOIN "user" u ON u.staff_id = s.id WHERE u.role = {p} '
+                f"AND u.active = {p} AND s.active = {p} ORDER BY u.id LIMIT 1")
+    anyone = (f"SELECT id FROM staff WHERE active = {p} "
+              "ORDER BY CASE WHEN hire_date IS NULL THEN 1 ELSE 0 END, hire_date, id LIMIT 1")
+    branches = [b for (b,) in database.execute_sql(
+        "SELECT DISTINCT branch_id FROM complaint WHERE assignee_id IS NULL").fetchall()]
+    for branch_id in branches:
+        owner = (database.execute_sql(duty, (branch_id, True, True)).fetchone()
+                 or database.execute_sql(senior, (branch_id, True)).fetchone()
+                 or (database.execute_sql(director, ("director", True, True)).fetchone()
+                     if schema.has_table("user") else None)
+                 or database.execute_sql(anyone, (True,)).fetchone())
+        if owner is not None:
+            database.execute_sql(f"UPDATE complaint SET assignee_id = {p} WHERE assignee_id IS NULL AND branch_id = {p}",
+                                 (owner[0], branch_id))
+
+
 @migration(30, "notifications: contact details and channel preferences of staff and accounts, complaint alert "
                "point, invitation delivery and reminder, customer opt-out (outbox tables: create_tables)")
 def _notifications(schema):
@@ -313,8 +341,9 @@ def _placeholder_followups_to_feedback(schema):
                                        Complaint.responsible_branch)
                       .where(Complaint.customer == placeholder.id).order_by(Complaint.id))
         for complaint in complaints:
-            people = (complaint.assignee_id, complaint.first_responder_id, complaint.responsible_staff_id,
-                      complaint.responsible_branch_id)
+            # the owner (assignee) is not evidence of work: migrations 2 and 20 give every complaint
+            # one; a hand-over a person made is (a history row written by a user)
+            people = (complaint.first_responder_id, complaint.responsible_staff_id, complaint.responsible_branch_id)
             if _worked_on(complaint.id, complaint.stage, people):
                 continue
             source = (Response.select(Response.id, Response.survey)

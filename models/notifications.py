@@ -66,6 +66,11 @@ NOTIFY_DEFAULTS = {
     "notify.max_attempts": 6,
     "notify.retry_base_seconds": 60,
 }
+# whole-number settings and their bounds (inclusive)
+NOTIFY_RANGES = {"notify.due_soon_minutes_left": (0, 1440), "notify.escalation_delay_minutes": (0, 10080),
+                 "notify.weekly_report_weekday": (1, 7), "notify.monthly_report_day": (1, 28),
+                 "notify.invitation_reminder_days": (0, 60), "notify.invitations_per_minute": (1, 600),
+                 "notify.max_attempts": (1, 20), "notify.retry_base_seconds": (5, 3600)}
 # what the settings form calls them
 NOTIFY_LABELS = {
     "notify.due_soon_percents": _l("Due-soon reminders at these percentages of a stage's allowed time"),
@@ -110,12 +115,8 @@ def check_setting(key, value):
         items = value if isinstance(value, list) else [v for v in re.split(r"[,，\s]+", str(value)) if v]
         message = _l("Give the points as whole percentages between 1 and 99, e.g. 50, 80.")
         return sorted({_whole(item, 1, 99, message) for item in items})
-    ranges = {"notify.due_soon_minutes_left": (0, 1440), "notify.escalation_delay_minutes": (0, 10080),
-              "notify.weekly_report_weekday": (1, 7), "notify.monthly_report_day": (1, 28),
-              "notify.invitation_reminder_days": (0, 60), "notify.invitations_per_minute": (1, 600),
-              "notify.max_attempts": (1, 20), "notify.retry_base_seconds": (5, 3600)}
-    if key in ranges:
-        low, high = ranges[key]
+    if key in NOTIFY_RANGES:
+        low, high = NOTIFY_RANGES[key]
         return _whole(value, low, high, _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high))
     if key.endswith("_time"):
         match = _TIME.match(str(value).strip())

@@ -119,7 +119,7 @@ class OutboxMessage(BaseModel):
     key = CharField(unique=True, max_length=255, verbose_name=_l("Idempotency key"))
     kind = CharField(max_length=12, choices=EVENT_KINDS, verbose_name=_l("Event"))
     channel = CharField(max_length=10, choices=CHANNELS, verbose_name=_l("Channel"))
-    recipient = CharField(max_length=255, verbose_name=_l("To"))
+    recipient = CharField(max_length=255, verbose_name=_l("Recipient"))
     recipient_name = CharField(max_length=100, default="", verbose_name=_l("Recipient"))
     endpoint = ForeignKeyField(ChannelEndpoint, null=True, backref="+", on_delete="SET NULL",
                                verbose_name=_l("Group robot"))

@@ -86,10 +86,15 @@ def make_customer(branch, **overrides):
 
 
 def make_complaint(customer=None, **overrides):
+    """A complaint as the office records it. Someone always receives a complaint (it needs an
+    owner): in an office without any staff yet, a receiver is hired at the complaint's branch."""
     if customer is None:
         customer = make_customer(make_branch())
     values = {"customer": customer, "branch": customer.branch, "title": "维修人员服务态度：上门态度冷淡"}
     values.update(overrides)
+    if values.get("first_responder") is None and values.get("assignee") is None \
+            and not Staff.select().where(Staff.active == True).exists():  # noqa: E712
+        values["first_responder"] = make_staff(values["branch"], "R0001", name="受理员")
     complaint = Complaint(**values)
     complaint.save()
     return complaint

@@ -10,7 +10,7 @@ from models import AnonymousFeedback, Answer, Complaint, Invitation, OpenLink, Q
 from models import clock
 from models.survey_templates import create_from_template
 
-from .helpers import make_branch, make_customer
+from .helpers import make_branch, make_customer, make_staff
 
 MOMENT = datetime(2026, 6, 1, 9, 0)
 
@@ -23,6 +23,7 @@ def csat(app):
     with app.app_context():
         clock.freeze(MOMENT)
         branch = make_branch()
+        make_staff(branch, "E0001", name="值班员", on_duty=True)  # owns the follow-ups of low scores
         survey = create_from_template("csat", "zh_CN")
         customer = make_customer(branch)
         invitation = Invitation.create(survey=survey, customer=customer)

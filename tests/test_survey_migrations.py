@@ -51,6 +51,8 @@ def _placeholder(branch):
 def _legacy_followup(survey, branch, placeholder, title):
     complaint = make_complaint(placeholder, branch=branch, channel="survey", title=title,
                                description="问卷：旧问卷\n- 满意程度: 1/5", received_at=RECEIVED)
+    # as the release before filed them: nobody received it; the owner is the one migrations 2/20 gave
+    Complaint.update(first_responder=None).where(Complaint.id == complaint.id).execute()
     History.create(object_type="Complaint", object_id=complaint.id, object_label=str(complaint), action="create",
                    field="channel", new_value="survey")
     response = Response.create(survey=survey, branch=branch, submitted_at=RECEIVED, followup_complaint=complaint)
