@@ -232,7 +232,9 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
                 model.first_responder = current_user.staff_id
 
     def after_model_change(self, form, model, is_created):
-        """A complaint recorded with someone else as owner: the owner is told (same transaction)."""
+        """The custom values are stored (CustomFieldsMixin); a complaint recorded with someone
+        else as owner: the owner is told (same transaction)."""
+        super().after_model_change(form, model, is_created)
         if is_created:
             notifications.complaint_recorded(model, _user())
 

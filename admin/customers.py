@@ -101,6 +101,7 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
             "open_surveys": open_surveys,
             "callback_form": callback_form or {},
             "quadrant_labels": QUADRANT_LABELS,
+            "custom_values": self.custom_values_shown(customer),  # the office's own fields
             "field_label": lambda name: Customer._meta.fields[name].verbose_name,
             "customer_choice": lambda name, code: label_of(Customer._meta.fields[name].choices, code),
             "reward_kinds": REWARD_PENALTY_KINDS,
