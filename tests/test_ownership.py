@@ -98,7 +98,8 @@ def test_every_path_that_records_a_complaint_gives_it_an_owner(app, office, logi
     question = Question.create(survey=survey, text="总体满意度", kind="rating")
     answer_row = Response.create(survey=survey, customer=customer, branch=branch, submitted_at=datetime(2026, 5, 4))
     Answer.create(response=answer_row, question=question, value=1)
-    followup = open_followup(answer_row, [{"question": question, "value": 1}])
+    with app.app_context():  # a job or script stores answers inside the app (config, links in alerts)
+        followup = open_followup(answer_row, [{"question": question, "value": 1}])
     assert followup.assignee_id == duty.id
     # 4. a script (the factory) with an inactive receiver: the duty person, not the one who left
     office["other"].active = False
