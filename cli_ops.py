@@ -23,6 +23,7 @@ from peewee import AutoField, PostgresqlDatabase
 
 from models import ALL_MODELS, clock, db
 from models.base import is_sqlite, open_database, release_connections
+from models.choices import PRODUCT_LISTS, ChoiceList, ChoiceValue
 from models.migrations import MIGRATIONS, SchemaVersion, applied_versions, upgrade
 from models.search import create_search_schema, rebuild
 
@@ -121,12 +122,15 @@ def copy_data(source, target, echo=None):
     target.connect(reuse_if_open=True)
     with target.bind_ctx(models):
         target.create_tables(models, safe=True)
-        busy = [m._meta.table_name for m in models if m.select().limit(1).exists()]
+        busy = [m._meta.table_name for m in models if _office_rows(m).limit(1).exists()]
     if busy:
         raise click.ClickException(f"the target database is not empty ({', '.join(busy)}): "
                                    "copy only into a new, empty database")
     counts = {}
     with target.atomic():
+        with target.bind_ctx(models):  # the lists a new database is seeded with give way to the office's
+            ChoiceValue.delete().where(ChoiceValue.choice_list.in_(_seeded_lists())).execute()
+            ChoiceList.delete().where(ChoiceList.id.in_(_seeded_lists())).execute()
         for model in models:
             fields = model._meta.sorted_fields
             key = model._meta.primary_key
@@ -160,6 +164,20 @@ def copy_data(source, target, echo=None):
                                            f"{counts[model._meta.table_name]} copied")
     target.close()
     return counts
+
+
+def _seeded_lists():
+    return ChoiceList.select(ChoiceList.id).where(ChoiceList.code.in_(list(PRODUCT_LISTS)))
+
+
+def _office_rows(model):
+    """The rows of `model` an office wrote: all of them, except the product's choice lists that
+    create_tables() puts into every new database (models.choices.seed_product_lists)."""
+    if model is ChoiceList:
+        return model.select().where(ChoiceList.code.not_in(list(PRODUCT_LISTS)))
+    if model is ChoiceValue:
+        return model.select().where(ChoiceValue.choice_list.not_in(_seeded_lists()))
+    return model.select()
 
 
 # ----------------------------------------------------------------------------- SQLite

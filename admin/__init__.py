@@ -10,7 +10,8 @@ from models.complaints import STAGES
 from models.org import ROLES
 
 from .calendars import CalendarDayAdmin, WorkCalendarAdmin
-from .custom_fields import ChoiceListAdmin, ChoiceValueAdmin, CustomFieldAdmin
+from .choice_lists import ChoiceListAdmin, ChoiceValueAdmin
+from .custom_fields import CustomFieldAdmin
 from .complaints import CallbackAdmin, CallbacksDueView, ComplaintAdmin, RectificationAdmin
 from .customers import CustomerAdmin
 from .notifications import ChannelEndpointAdmin, MyNotificationsView, NotificationSettingsView, OutboxAdmin

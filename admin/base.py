@@ -21,6 +21,7 @@ from models.audit import record, record_changes
 from models.validation import field_problems
 
 from .filters import FilterConverter
+from .list_fields import ChoiceListConverter, list_columns
 
 # Lists count their rows up to this many, then show "10,000+" (config LIST_COUNT_CAP).
 DEFAULT_COUNT_CAP = 10_000
@@ -161,6 +162,8 @@ class DomainModelView(RoleRequired, ModelView):
     # booleans read yes / no in the reader's language (lists: an icon titled so)
     column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: _yes_no_icon}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: _yes_no_text}
+    # forms: a field kept as one of the office's lists offers its active values (admin.choice_lists)
+    model_form_converter = ChoiceListConverter
 
     def __init__(self, model, *args, **kwargs):
         fields = model._meta.fields
@@ -168,8 +171,10 @@ class DomainModelView(RoleRequired, ModelView):
         labels.setdefault("id", _l("Record ID"))
         labels.update(self.column_labels or {})
         self.column_labels = labels
+        # the office's lists (models.choices) are read per request (admin.choice_lists), not here
+        self._list_columns_of_model = list_columns(model)
         choices = {name: [(value, label) for value, label in field.choices]
-                   for name, field in fields.items() if field.choices}
+                   for name, field in fields.items() if field.choices and name not in self._list_columns_of_model}
         choices.update(self.column_choices or {})
         self.column_choices = choices
         descriptions = {name: field.help_text for name, field in fields.items() if field.help_text}
@@ -185,8 +190,11 @@ class DomainModelView(RoleRequired, ModelView):
     # ------------------------------------------------------------------ listing
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
         """An empty choice column (a question without a dimension) shows as blank, like every
-        other empty cell; Flask-Admin's choice lookup would print "None"."""
+        other empty cell; Flask-Admin's choice lookup would print "None". A column of one of
+        the office's lists shows the value's label in the list as it is now."""
         value = super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+        if name in self._list_columns_of_model and name not in column_formatters:
+            return self._list_columns_of_model[name].label(value)  # the label in today's list
         return "" if value is None else value
 
     def _list_foreign_keys(self):

@@ -317,28 +317,3 @@ class CustomFieldAdmin(DomainModelView):
                     record_changes(model, before, _user())
             return False
         return super().delete_model(model)
-
-
-class ChoiceListAdmin(DomainModelView):
-    required_role = "admin"
-    delete_role = "admin"
-    column_list = ["code", "name_zh", "name_en"]
-    form_columns = ["code", "name_zh", "name_en"]
-    column_searchable_list = ["code", "name_zh", "name_en"]
-
-
-class ChoiceValueAdmin(DomainModelView):
-    required_role = "admin"
-    delete_role = "admin"
-    column_list = ["choice_list", "position", "code", "label_zh", "label_en", "active"]
-    column_editable_list = ["label_zh", "label_en", "position", "active"]
-    column_filters = ["active"]
-    column_searchable_list = ["code", "label_zh", "label_en"]
-    column_default_sort = [("choice_list", False), ("position", False)]
-    form_columns = ["choice_list", "code", "label_zh", "label_en", "position", "active"]
-
-    def get_filters(self):
-        from .customers import RelatedFilter  # admin.customers imports this module
-        lists = RelatedFilter(column=ChoiceValue.choice_list, name=_l("Choice list"),
-                              options=lambda: [(c.id, str(c)) for c in ChoiceList.select().order_by(ChoiceList.code)])
-        return [lists] + list(super().get_filters() or [])

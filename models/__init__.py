@@ -23,12 +23,15 @@ ALL_MODELS = [
 
 
 def create_tables():
-    """Create every missing table and index (safe to run on an existing database), and the
-    search index with the triggers that keep it in sync (models/search.py)."""
+    """Create every missing table and index (safe to run on an existing database), the
+    search index with the triggers that keep it in sync (models/search.py), and the product's
+    choice lists a new database does not have yet (models.choices)."""
+    from .choices import seed_product_lists
     from .search import create_search_schema
     with db.atomic():
         db.create_tables(ALL_MODELS, safe=True)
         create_search_schema()
+        seed_product_lists()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "bind_database", "create_tables", "db"]

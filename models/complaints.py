@@ -22,8 +22,9 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalFi
 
 from .base import BaseModel
 from .calendars import HOURS_KINDS
+from .choices import ProductList
 from .clock import now
-from .customers import GRADES, Customer
+from .customers import GRADE_LIST, Customer
 from .i18n import _l
 from .org import Branch, Staff, User
 
@@ -49,6 +50,12 @@ SEVERITIES = [
     ("high", _l("High")),
     ("critical", _l("Critical")),
 ]
+# The lists as the office keeps them (models.choices): the constants above are their first values.
+# A survey follow-up is recorded with channel "survey" (models.answers) and reports leave those out
+# of "raised by the customer" by that code: built in.
+CHANNEL_LIST = ProductList("complaint_channel", _l("Complaint channels"), CHANNELS, built_in=("survey",))
+CATEGORY_LIST = ProductList("complaint_category", _l("Complaint categories"), CATEGORIES)
+SEVERITY_LIST = ProductList("complaint_severity", _l("Severities"), SEVERITIES)
 class Stage(namedtuple("Stage", "code label done_field due_field policy_field default_hours deliverable action")):
     """One stage of the complaint workflow: its code and label, the Complaint column with
     the time it was done, the Complaint column with its due time and the SlaPolicy column
@@ -112,6 +119,8 @@ CALLBACK_CHANNELS = [
     ("sms", _l("SMS / message")),
     ("email", _l("Email")),
 ]
+COMPENSATION_LIST = ProductList("compensation", _l("Compensations"), COMPENSATIONS)
+CALLBACK_CHANNEL_LIST = ProductList("callback_channel", _l("Callback channels"), CALLBACK_CHANNELS)
 SATISFACTION = [
     (5, _l("5 - very satisfied")),
     (4, _l("4 - satisfied")),
@@ -135,8 +144,8 @@ class SlaPolicy(BaseModel):
     """Deadlines in hours from receipt. The most specific row (severity and grade) wins;
     a row with both empty is the default."""
 
-    severity = CharField(max_length=10, choices=SEVERITIES, null=True, verbose_name=_l("Severity"))
-    customer_grade = CharField(max_length=20, choices=GRADES, null=True, verbose_name=_l("Customer grade"))
+    severity = CharField(max_length=10, choices=SEVERITY_LIST, null=True, verbose_name=_l("Severity"))
+    customer_grade = CharField(max_length=20, choices=GRADE_LIST, null=True, verbose_name=_l("Customer grade"))
     # one column per timed stage (STAGE_TABLE's policy_field)
     acknowledge_hours = _hours_column("acknowledged", _l("Acknowledge within (h)"))
     result_hours = _hours_column("resolved", _l("Result within (h)"))
@@ -184,9 +193,9 @@ class Complaint(BaseModel):
     seq = IntegerField(verbose_name=_l("Sequence"))
     customer = ForeignKeyField(Customer, backref="complaints", on_delete="RESTRICT", verbose_name=_l("Customer"))
     branch = ForeignKeyField(Branch, backref="complaints", on_delete="RESTRICT", verbose_name=_l("Branch"))
-    channel = CharField(max_length=10, choices=CHANNELS, default="phone", verbose_name=_l("Channel"))
-    category = CharField(max_length=20, choices=CATEGORIES, default="other", index=True, verbose_name=_l("Category"))
-    severity = CharField(max_length=10, choices=SEVERITIES, default="normal", verbose_name=_l("Severity"))
+    channel = CharField(max_length=10, choices=CHANNEL_LIST, default="phone", verbose_name=_l("Channel"))
+    category = CharField(max_length=20, choices=CATEGORY_LIST, default="other", index=True, verbose_name=_l("Category"))
+    severity = CharField(max_length=10, choices=SEVERITY_LIST, default="normal", verbose_name=_l("Severity"))
     title = CharField(max_length=200, verbose_name=_l("Title"),
                       help_text=_l("Subject + nature + what went wrong"))
     description = TextField(default="", verbose_name=_l("Description"))
@@ -227,7 +236,7 @@ class Complaint(BaseModel):
     closed_at = DateTimeField(null=True, verbose_name=_l("Closed at"))
     closing_note = TextField(default="", verbose_name=_l("Effect confirmed by the issuing side"))
 
-    compensation = CharField(max_length=15, choices=COMPENSATIONS, default="none", verbose_name=_l("Compensation"))
+    compensation = CharField(max_length=15, choices=COMPENSATION_LIST, default="none", verbose_name=_l("Compensation"))
     compensation_amount = DecimalField(max_digits=12, decimal_places=2, null=True,
                                        verbose_name=_l("Compensation amount"))
 
@@ -370,7 +379,7 @@ class Callback(BaseModel):
     due_date = DateField(null=True, index=True, verbose_name=_l("Due date"))
     done_at = DateTimeField(null=True, index=True, verbose_name=_l("Done at"))
     staff = ForeignKeyField(Staff, null=True, backref="callbacks", on_delete="SET NULL", verbose_name=_l("Staff"))
-    channel = CharField(max_length=10, choices=CALLBACK_CHANNELS, default="phone", verbose_name=_l("Channel"))
+    channel = CharField(max_length=10, choices=CALLBACK_CHANNEL_LIST, default="phone", verbose_name=_l("Channel"))
     outcome = TextField(default="", verbose_name=_l("Outcome"))
     satisfaction = SmallIntegerField(choices=SATISFACTION, null=True, verbose_name=_l("Satisfaction"))
 

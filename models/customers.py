@@ -3,6 +3,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalFi
                     ForeignKeyField, TextField)
 
 from .base import BaseModel
+from .choices import ProductList
 from .clock import now
 from .i18n import _l
 from .org import Branch, Staff
@@ -39,6 +40,13 @@ CHURN_REASONS = [
     ("product", _l("Unhappy with the product")),
     ("indifference", _l("Staff indifferent to their needs")),
 ]
+# The lists as the office keeps them (models.choices). A big spender is made "vip" and an
+# "internal" customer stays internal (Customer.save): both built in, like the fields' defaults.
+CUSTOMER_KIND_LIST = ProductList("customer_kind", _l("Customer kinds"), CUSTOMER_KINDS)
+GRADE_LIST = ProductList("customer_grade", _l("Customer grades"), GRADES, built_in=("vip", "internal"))
+LIFECYCLE_LIST = ProductList("customer_lifecycle", _l("Customer lifecycles"), LIFECYCLES)
+DEAL_STATE_LIST = ProductList("deal_state", _l("Deal states"), DEAL_STATES)
+CHURN_REASON_LIST = ProductList("churn_reason", _l("Churn reasons"), CHURN_REASONS)
 CHURN_SHARES = {"died": 1, "moved": 3, "tastes": 4, "friend": 5, "price": 9, "product": 10, "indifference": 68}
 
 # A big customer spends on average at least this much per month (yuan): Customer.save makes them VIP.
@@ -59,22 +67,22 @@ class Customer(BaseModel):
     phone = CharField(max_length=30, default="", index=True, verbose_name=_l("Phone"))
     email = CharField(max_length=120, default="", verbose_name=_l("Email"))
     address = CharField(max_length=255, default="", verbose_name=_l("Address"))
-    kind = CharField(max_length=20, choices=CUSTOMER_KINDS, default="household", verbose_name=_l("Customer kind"))
+    kind = CharField(max_length=20, choices=CUSTOMER_KIND_LIST, default="household", verbose_name=_l("Customer kind"))
     habits = TextField(default="", verbose_name=_l("Habits"))
     preferences = TextField(default="", verbose_name=_l("Preferences"))
     opinions = TextField(default="", verbose_name=_l("Opinions about the product"))
-    grade = CharField(max_length=20, choices=GRADES, default="regular", index=True, verbose_name=_l("Grade"))
+    grade = CharField(max_length=20, choices=GRADE_LIST, default="regular", index=True, verbose_name=_l("Grade"))
     monthly_spend = DecimalField(max_digits=12, decimal_places=2, null=True,
                                  verbose_name=_l("Average monthly spend"),
                                  help_text=_l("Yuan; 2000 or more makes a big customer"))
-    lifecycle = CharField(max_length=20, choices=LIFECYCLES, default="new", verbose_name=_l("Lifecycle"))
-    deal_state = CharField(max_length=20, choices=DEAL_STATES, default="none", verbose_name=_l("Deal state"))
+    lifecycle = CharField(max_length=20, choices=LIFECYCLE_LIST, default="new", verbose_name=_l("Lifecycle"))
+    deal_state = CharField(max_length=20, choices=DEAL_STATE_LIST, default="none", verbose_name=_l("Deal state"))
     branch = ForeignKeyField(Branch, backref="customers", on_delete="RESTRICT", verbose_name=_l("Branch"))
     account_manager = ForeignKeyField(Staff, null=True, backref="customers", on_delete="SET NULL",
                                       verbose_name=_l("Account manager"))
     first_deal_date = DateField(null=True, verbose_name=_l("First deal date"))
     churned = BooleanField(default=False, verbose_name=_l("Lost"))
-    churn_reason = CharField(max_length=20, choices=CHURN_REASONS, null=True, verbose_name=_l("Churn reason"))
+    churn_reason = CharField(max_length=20, choices=CHURN_REASON_LIST, null=True, verbose_name=_l("Churn reason"))
     survey_opt_out = BooleanField(default=False, verbose_name=_l("No survey invitations"),
                                   help_text=_l("Set when the customer unsubscribes; no invitation or reminder is sent"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))

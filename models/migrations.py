@@ -388,3 +388,14 @@ def _search_index(schema):
 def _working_time_calendars(schema):
     # every existing policy keeps counting around the clock, as before
     schema.add_column("sla_policy", "hours_kind", CharField(max_length=10, default="calendar"))
+
+
+@migration(71, "the product's choice lists as data (categories, channels, severities, compensations, callback "
+               "channels, customer kinds, grades, lifecycles, deal states, churn reasons, survey dimensions)")
+def _product_choice_lists(schema):
+    # Each list gets today's values (models.choices.seed_product_lists), plus any other code the
+    # rows already store (deactivated, labelled with the code), so every stored code keeps a value.
+    from .choices import ChoiceList, ChoiceValue, seed_product_lists
+    ChoiceList.create_table(safe=True)
+    ChoiceValue.create_table(safe=True)
+    seed_product_lists()

@@ -10,6 +10,7 @@ from peewee import (SQL, BooleanField, CharField, DateTimeField, ForeignKeyField
                     SmallIntegerField, TextField)
 
 from .base import BaseModel
+from .choices import ProductList
 from .clock import now
 from .complaints import Complaint
 from .customers import Customer
@@ -45,6 +46,8 @@ DIMENSIONS = [
     ("assurance", _l("Assurance")),
     ("empathy", _l("Empathy")),
 ]
+# the office's dimensions (models.choices); scoring keys on the code
+DIMENSION_LIST = ProductList("survey_dimension", _l("Survey dimensions"), DIMENSIONS)
 
 
 def new_token():
@@ -109,7 +112,7 @@ class Question(BaseModel):
     text = CharField(max_length=500, verbose_name=_l("Question"))
     kind = CharField(max_length=10, choices=QUESTION_KINDS, default="rating", verbose_name=_l("Kind"))
     required = BooleanField(default=True, verbose_name=_l("Required"))
-    dimension = CharField(max_length=20, choices=DIMENSIONS, null=True, verbose_name=_l("Dimension"))
+    dimension = CharField(max_length=20, choices=DIMENSION_LIST, null=True, verbose_name=_l("Dimension"))
     max_length = IntegerField(default=1000, verbose_name=_l("Max. answer length"))
 
     class Meta:

@@ -28,6 +28,9 @@ The rules, in the office's words:
 * **First deal date** of a customer: not in the future (office clock), not before 1950.
 * **Hire date** of a staff member: not before 1950, at most HIRE_AHEAD_DAYS (90) days
   ahead (a contract signed before the first working day).
+* **Choices from the office's lists** (category, channel, severity, grade … : models.choices):
+  a value of the list; a new row only an active one (a deactivated value stays on the rows
+  that have it).
 (A cash bonus needing an amount and extra leave a number of days is RewardPenalty.validate().)
 """
 import re
@@ -256,16 +259,34 @@ RULES = {
 CROSS_FIELD_RULES = {}
 
 
+def _list_fields(model):
+    """The model's fields whose choices are one of the office's lists (models.choices)."""
+    found = _LIST_FIELDS.get(model)
+    if found is None:
+        from .choices import ProductList
+        found = _LIST_FIELDS[model] = [f for f in model._meta.sorted_fields if isinstance(f.choices, ProductList)]
+    return found
+
+
+_LIST_FIELDS = {}
+
+
 def field_problems(row, only=None):
     """{field name: message} for the stored values of `row` (a model instance) that break a
     rule; `only` limits the check to those field names (a partial save)."""
     name = type(row).__name__
     rules = RULES.get(name)
     cross = CROSS_FIELD_RULES.get(name)
-    if not rules and not cross:
+    lists = _list_fields(type(row))
+    if not rules and not cross and not lists:
         return {}
     wanted = None if only is None else {getattr(f, "name", f) for f in only}
     problems = {}
+    for field in lists:
+        if wanted is None or field.name in wanted:
+            message = field.choices.problem(row.__data__.get(field.name), new_row=row._pk is None)
+            if message:
+                problems[field.name] = message
     for field, rule in (rules or {}).items():
         if wanted is not None and field not in wanted:
             continue

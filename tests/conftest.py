@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined
 
 from app import create_app
 from models import create_tables, db
+from models.choices import seed_product_lists
 from models.base import release_connections
 from models import clock
 
@@ -55,6 +56,7 @@ def _reset_postgres():
     tables = _postgres_tables()
     if tables:
         db.execute_sql("TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables)))
+    seed_product_lists()  # what create_tables() gives a new database, as on SQLite
 
 
 def make_app(tmp_path, **config):
