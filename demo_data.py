@@ -1,5 +1,6 @@
 """Realistic Chinese demo data for `flask seed-demo`: branches, staff, customers,
-complaints in every stage (some overdue), a CSAT and an NPS survey with responses, awards."""
+complaints in every stage (some overdue), a CSAT and an NPS survey with responses, awards.
+Choice values come from the office's lists (models.choices): only active values are used."""
 import random
 from datetime import date, datetime, time, timedelta
 
@@ -8,8 +9,10 @@ from models import (Answer, Award, Branch, Callback, Choice, Complaint, Customer
 from models import clock, search, workflow
 from models.audit import record
 from models.clock import now
-from models.complaints import DEFAULT_SLA_HOURS, STAGE_TABLE
-from models.customers import CHURN_SHARES
+from models.complaints import (CALLBACK_CHANNEL_LIST, CATEGORY_LIST, CHANNEL_LIST, DEFAULT_SLA_HOURS, SEVERITY_LIST,
+                               STAGE_TABLE)
+from models.customers import (CHURN_REASON_LIST, CHURN_SHARES, CUSTOMER_KIND_LIST, DEAL_STATE_LIST, GRADE_LIST,
+                              LIFECYCLE_LIST)
 
 DEMO_LOGINS = [
     ("admin", "admin-demo-2026", "admin"),
@@ -51,14 +54,31 @@ def _phone(rng):
     return "1" + rng.choice("3578") + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-def _weighted_churn(rng):
-    reasons, weights = zip(*CHURN_SHARES.items())
-    return rng.choices(reasons, weights=weights)[0]
+def _from_list(product, preferred):
+    """The demo's codes (in its order, repeats kept) that are active in the office's list; when
+    none is, the list's first active value."""
+    active = product.codes(active_only=True)
+    return [code for code in preferred if code in active] or active[:1]
+
+
+def _weighted(rng, product, weights):
+    """A code drawn with the demo's weights among those active in the office's list."""
+    active = set(product.codes(active_only=True))
+    pairs = [(code, weight) for code, weight in weights.items() if code in active]
+    if not pairs:
+        return product.codes(active_only=True)[0]
+    codes, shares = zip(*pairs)
+    return rng.choices(codes, weights=shares)[0]
 
 
 def seed(random_seed=2026):
     rng = random.Random(random_seed)
     moment = now()
+    kinds = _from_list(CUSTOMER_KIND_LIST, KINDS)
+    grades = _from_list(GRADE_LIST, ["regular", "regular", "internal"])
+    lifecycles = _from_list(LIFECYCLE_LIST, ["old", "new", "potential"])
+    channels = _from_list(CHANNEL_LIST, ["phone", "email", "web", "visit", "letter"])
+    categories = set(CATEGORY_LIST.codes(active_only=True))
     counts = {}
     with db.atomic():
         branches = [Branch.create(name=n, region=r, city=c) for n, r, c in BRANCHES]
@@ -86,21 +106,21 @@ def seed(random_seed=2026):
         customers = []
         for i in range(200):
             branch = rng.choice(branches)
-            kind = rng.choice(KINDS)
+            kind = rng.choice(kinds)
             spend = rng.choice([300, 800, 1500, 2500, 5000, 12000])
-            deal = rng.choices(["transacted", "none", "upgraded"], [70, 20, 10])[0]
+            deal = _weighted(rng, DEAL_STATE_LIST, {"transacted": 70, "none": 20, "upgraded": 10})
             churned = rng.random() < 0.08
             customers.append(Customer.create(
                 name=_name(rng), organisation="" if kind == "household" else rng.choice(ORGS),
                 contact_person=_name(rng), phone=_phone(rng), email=f"c{i + 1}@example.cn",
                 address=f"{branch.city}市{rng.choice(['人民路', '建设路', '解放路', '中山路'])}{rng.randrange(1, 300)}号",
-                kind=kind, grade="vip" if spend >= 2000 else rng.choice(["regular", "regular", "internal"]),
-                monthly_spend=spend, lifecycle=rng.choice(["old", "new", "potential"]), deal_state=deal,
+                kind=kind, grade="vip" if spend >= 2000 else rng.choice(grades),
+                monthly_spend=spend, lifecycle=rng.choice(lifecycles), deal_state=deal,
                 branch=branch, account_manager=rng.choice([s for s in staff if s.branch_id == branch.id]),
                 first_deal_date=(moment - timedelta(days=rng.randrange(10, 900))).date() if deal != "none" else None,
                 habits=rng.choice(["习惯电话沟通", "偏好微信联系", "工作日上午方便", ""]),
                 preferences=rng.choice(["重视响应速度", "关注价格", "希望固定专人对接", ""]),
-                churned=churned, churn_reason=_weighted_churn(rng) if churned else None))
+                churned=churned, churn_reason=_weighted(rng, CHURN_REASON_LIST, CHURN_SHARES) if churned else None))
         counts["customers"] = len(customers)
 
         stages = [stage.code for stage in STAGE_TABLE]
@@ -119,8 +139,9 @@ def seed(random_seed=2026):
                 stage_index = max(stage_index - 1, 0)  # stuck: these become overdue
             subject, nature, what, category = rng.choice(TITLES)
             complaint = Complaint(
-                customer=customer, branch=customer.branch, channel=rng.choice(["phone", "email", "web", "visit", "letter"]),
-                category=category, severity=rng.choices(["low", "normal", "high", "critical"], [20, 55, 20, 5])[0],
+                customer=customer, branch=customer.branch, channel=rng.choice(channels),
+                category=category if category in categories else "other",
+                severity=_weighted(rng, SEVERITY_LIST, {"low": 20, "normal": 55, "high": 20, "critical": 5}),
                 title=f"{subject}{nature}：{what}", description=f"客户反映：{what}。请尽快核实处理。",
                 received_at=received, first_responder=rng.choice(branch_staff),
                 responsible_staff=rng.choice(branch_staff), responsible_branch=customer.branch)
@@ -179,7 +200,7 @@ def _scheduled_callbacks(rng, customers, moment):
         for day in dates[max(0, keep_up_to - 3):keep_up_to]:  # the last few kept calls
             done = datetime.combine(day, time(10)) + timedelta(days=rng.randrange(0, 3), minutes=rng.randrange(240))
             Callback.create(customer=customer, kind="scheduled", due_date=day, done_at=min(done, moment),
-                            staff=customer.account_manager, channel=rng.choice(["phone", "phone", "visit", "sms"]),
+                            staff=customer.account_manager, channel=rng.choice(_from_list(CALLBACK_CHANNEL_LIST, ["phone", "phone", "visit", "sms"])),
                             outcome=rng.choice(["客户对近期服务满意。", "客户希望上门时间更准时。", "客户提出续费优惠咨询。"]),
                             satisfaction=rng.choice([3, 4, 4, 5, 5]))
             made += 1

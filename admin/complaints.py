@@ -17,7 +17,7 @@ from playhouse.flask_utils import get_object_or_404
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
-from models.complaints import CALLBACK_CHANNELS, CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
+from models.complaints import CALLBACK_CHANNEL_LIST, CHANNEL_LIST, FINAL_STAGE, SATISFACTION, callbacks_due
 from models.i18n import label_of
 from models import notifications, workflow
 from models.ownership import hand_over, handover_candidates
@@ -221,7 +221,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
             form.branch.data = me.branch
         if me is not None and form.first_responder.data is None:
             form.first_responder.data = me
-        if request.args.get("channel") in dict(CHANNELS):
+        if request.args.get("channel") in dict(CHANNEL_LIST.offered()):
             form.channel.data = request.args["channel"]
         return form
 
@@ -340,7 +340,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
             "staff_list": _active_staff(),
             "handover_list": handover_candidates(complaint),
             "satisfaction_choices": SATISFACTION,
-            "channel_choices": CALLBACK_CHANNELS,
+            "channel_choices": CALLBACK_CHANNEL_LIST.offered(),
             "due_html": _complaint_due(self, None, complaint, "due_at"),
             "custom_values": self.custom_values_shown(complaint),
             "today": now().date(),
@@ -454,5 +454,5 @@ class CallbacksDueView(RoleBaseView):
                 return redirect(url_for(".index", days=horizon or None))
         rows = callbacks_due(today, horizon)
         return self.render("admin/complaints/callbacks_due.html", rows=rows, today=today, horizon=horizon,
-                           channel_choices=CALLBACK_CHANNELS, satisfaction_choices=SATISFACTION,
+                           channel_choices=CALLBACK_CHANNEL_LIST.offered(), satisfaction_choices=SATISFACTION,
                            posted=request.form if request.method == "POST" else {})

@@ -13,7 +13,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from models import Branch, Customer, Invitation, Staff, Survey
 from models.audit import record
-from models.complaints import CALLBACK_CHANNELS, CALLBACK_KINDS, SATISFACTION, STAGES
+from models.complaints import CALLBACK_CHANNEL_LIST, CALLBACK_KINDS, SATISFACTION, STAGES
 from models.customer360 import answer_score, customer_story
 from models.clock import now
 from models.i18n import label_of
@@ -95,7 +95,8 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
             "label": lambda choices, code: label_of(choices, code),
             "stages": STAGES,
             "callback_kinds": CALLBACK_KINDS,
-            "channel_choices": CALLBACK_CHANNELS,
+            "channel_choices": CALLBACK_CHANNEL_LIST.offered(),  # the callback form: active channels
+            "channel_labels": CALLBACK_CHANNEL_LIST,  # the callbacks listed: every channel's label
             "satisfaction_choices": SATISFACTION,
             "invitation_status": lambda invitation: label_of(INVITATION_STATUSES, invitation_status(invitation)),
             "open_surveys": open_surveys,

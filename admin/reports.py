@@ -17,11 +17,12 @@ from pygal.style import Style
 from models import AnonymousFeedback, Award, Branch, Complaint, Invitation, Response, Staff, Survey
 from models import reports
 from models.clock import now
-from models.customers import GRADES
+from models.complaints import CATEGORY_LIST
+from models.customers import GRADE_LIST
 from models.feedback import feedback_counts
 from models.i18n import label_of
 from models.recognition import AWARD_KINDS, STAR_KINDS, NotACandidate, approve_service_star
-from models.surveys import DIMENSIONS, QUESTION_KINDS
+from models.surveys import DIMENSION_LIST, QUESTION_KINDS
 
 from redirects import safe_next
 
@@ -117,7 +118,7 @@ def _int_arg(name, model):
 
 def _grade_arg():
     grade = request.args.get("grade") or None
-    if grade and grade not in dict(GRADES):
+    if grade and grade not in GRADE_LIST.labels():
         flash(_("Unknown customer grade %(value)s: filter ignored.", value=grade), "error")
         return None
     return grade
@@ -194,8 +195,8 @@ class ManagerView(RoleBaseView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("period_labels", PERIOD_LABELS)
-        kwargs.setdefault("grades", GRADES)
-        kwargs.setdefault("grade_label", lambda code: label_of(GRADES, code))
+        kwargs.setdefault("grades", GRADE_LIST)
+        kwargs.setdefault("grade_label", GRADE_LIST.label)
         return super().render(template, **kwargs)
 
 
@@ -319,7 +320,7 @@ class SurveyAnalyticsView(ManagerView):
                            sections=sections, feedback=feedback, feedback_link=feedback_link,
                            branch=branch, staff=staff, branches=_branches(), staff_list=staff_list,
                            kind_label=lambda code: label_of(QUESTION_KINDS, code),
-                           dimension_label=lambda code: label_of(DIMENSIONS, code) if code else _("(no dimension)"))
+                           dimension_label=lambda code: DIMENSION_LIST.label(code) if code else _("(no dimension)"))
 
 
 def survey_index_links(survey, period):
@@ -375,6 +376,7 @@ class ScoringDashboardView(DashboardView):
         rates_chart, received_chart = trend_charts(summary["trend"])
         previous, following = _nav(period)
         return self.render("admin/dashboard.html", summary=summary, period=period, links=dashboard_links(summary, branch),
+                           category_label=CATEGORY_LIST.label,
                            rates_chart=rates_chart, received_chart=received_chart, branch=branch,
                            branches=_branches(), period_labels=PERIOD_LABELS, previous=previous, following=following)
 
@@ -415,6 +417,9 @@ def dashboard_links(summary, branch=None):
                             for row in summary["trend"]},
         "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
                                            counted] + response_scope),
+        "category": {code: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period)),
+                                                  (Complaint.category, "FilterEqual", code)] + scope)
+                     for code in summary["by_category"]},
         "trend": {row["label"]: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
                                                         between(row["period"]))] + scope)
                   for row in summary["trend"]},

@@ -21,7 +21,7 @@ from wtforms.validators import Optional
 from models import AnonymousFeedback, Answer, Branch, Choice, Customer, Invitation, OpenLink, Question, Response, Survey
 from models.audit import record
 from models.clock import now
-from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
+from models.customers import CUSTOMER_KIND_LIST, GRADE_LIST, LIFECYCLE_LIST
 from models.answers import SCALES, field_name
 from models.i18n import babel_locale, label_of
 from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matching, invitation_status,
@@ -401,7 +401,7 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
         return self.render("admin/surveys/invite_filtered.html", surveys=surveys, count=matching.count(),
                            selected_survey=source.get("survey", type=int),
                            criteria=source, branches=list(Branch.select().order_by(Branch.name)),
-                           grades=GRADES, lifecycles=LIFECYCLES, kinds=CUSTOMER_KINDS)
+                           grades=GRADE_LIST, lifecycles=LIFECYCLE_LIST, kinds=CUSTOMER_KIND_LIST)
 
     def _create_invitations(self, survey_id, customer_ids, days, back):
         survey = Survey.get_or_none(Survey.id == survey_id)

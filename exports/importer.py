@@ -23,7 +23,7 @@ from peewee import fn
 from models import Branch, Customer, Staff, db, search
 from models.audit import record
 from models.custom_fields import COLUMN_PREFIX, clean, fields_for, options_of, write_values
-from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
+from models.customers import CHURN_REASON_LIST, CUSTOMER_KIND_LIST, DEAL_STATE_LIST, GRADE_LIST, LIFECYCLE_LIST
 from models.i18n import LANGUAGE_CODES, babel_locale
 from models.validation import clean_amount, clean_email, clean_phone, first_deal_date_problem
 
@@ -42,8 +42,12 @@ IMPORT_FIELDS = [
     ("deal_state", False), ("branch", True), ("account_manager", False), ("first_deal_date", False),
     ("habits", False), ("preferences", False), ("opinions", False),
 ]
-CHOICES = {"kind": CUSTOMER_KINDS, "grade": GRADES, "lifecycle": LIFECYCLES, "deal_state": DEAL_STATES,
-           "churn_reason": CHURN_REASONS}
+# columns holding a value of one of the office's lists (models.choices): a cell may give the code or
+# the label in either language; a new customer takes only an active value
+CHOICES = {"kind": CUSTOMER_KIND_LIST, "grade": GRADE_LIST, "lifecycle": LIFECYCLE_LIST,
+           "deal_state": DEAL_STATE_LIST, "churn_reason": CHURN_REASON_LIST}
+# the list columns of the template, in the order of the "allowed values" sheet (columns A-D; E: branches)
+LISTED = ("kind", "grade", "lifecycle", "deal_state")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 
 
@@ -124,14 +128,20 @@ def _aliases():
     return aliases
 
 
-def _choice_lookup(choices):
+def _choice_lookup(product):
+    """{normalised code or label: code} of every value of the list (a deactivated one too, so
+    that it is refused by name rather than as unknown)."""
     lookup = {}
-    for code, label in choices:
-        lookup[_key(code)] = code
-        lookup[_key(label)] = code
-        for locale in LANGUAGE_CODES:
-            with force_locale(babel_locale(locale)):
-                lookup[_key(label)] = code
+    for entry in product.entries():
+        lookup.setdefault(_key(entry.code), entry.code)
+        labels = [entry.label_zh, entry.label_en]
+        if entry.default_label is not None:  # a list the database does not have: its constant, in each language
+            for locale in LANGUAGE_CODES:
+                with force_locale(babel_locale(locale)):
+                    labels.append(str(entry.default_label))
+        for label in labels:
+            if label:
+                lookup.setdefault(_key(label), entry.code)
     return lookup
 
 
@@ -311,9 +321,9 @@ class RowChecker:
             raise ValueError(_("Too long: at most %(max)d characters.", max=limit))
         if name in self.choices:
             code = self.choices[name].get(_key(raw))
-            if code is None:
-                allowed = ", ".join(str(label) for _code, label in CHOICES[name])
-                raise ValueError(_("'%(value)s' is not one of: %(allowed)s.", value=raw, allowed=allowed))
+            problem = CHOICES[name].problem(code if code is not None else raw, new_row=True)
+            if problem:
+                raise ValueError(problem)
             return code
         # the rules of models.validation, the same as in the admin's forms
         if name == "phone":
@@ -467,16 +477,20 @@ def write_template(target):
     columns = [Column(label, kinds.get(name, TEXT), 18) for label, (name, _req) in zip(headers, fields)]
     sheet = writer.add(Sheet(_("Customers"), columns, iter(())))
     lists = writer.add(Sheet(_("Allowed values"), [Column(field_label(name), TEXT, 22) for name in
-                                                    ("kind", "grade", "lifecycle", "deal_state", "branch")],
+                                                    LISTED + ("branch",)],
                              _allowed_rows()))
     for index, (name, _required) in enumerate(fields):
         definition = custom.get(name)
         if definition is not None:
             _custom_validation(sheet, index, definition)
-        elif name in ("kind", "grade", "lifecycle", "deal_state"):
-            source = [str(label) for _code, label in CHOICES[name]]
-            sheet.data_validation(1, index, MAX_ROWS, index, {"validate": "list", "source": source,
-                                                               "error_type": "warning"})
+        elif name in LISTED:
+            # the drop-down reads the list's column on the "allowed values" sheet (any length; a
+            # typed list stops at 255 characters)
+            column = "ABCD"[LISTED.index(name)]
+            values = len(CHOICES[name].offered())
+            sheet.data_validation(1, index, MAX_ROWS, index, {
+                "validate": "list", "error_type": "warning",
+                "source": f"='{lists.name}'!${column}$2:${column}${max(2, values + 1)}"})
         elif name == "first_deal_date":
             sheet.data_validation(1, index, MAX_ROWS, index, {
                 "validate": "date", "criteria": ">", "value": date(1900, 1, 1), "error_type": "warning",
@@ -512,7 +526,7 @@ def _custom_validation(sheet, index, field):
 
 
 def _allowed_rows():
-    lists = [[str(label) for _code, label in CHOICES[name]] for name in ("kind", "grade", "lifecycle", "deal_state")]
+    lists = [[label for _code, label in CHOICES[name].offered()] for name in LISTED]
     lists.append([name for (name,) in Branch.select(Branch.name).where(Branch.active).order_by(Branch.name).tuples()])
     for index in range(max(len(values) for values in lists)):
         yield [values[index] if index < len(values) else None for values in lists]

@@ -14,11 +14,11 @@ from peewee import JOIN
 from models import Answer, Branch, Choice, Complaint, Customer, Invitation, Question, Rectification, Response, Staff, \
     Survey
 from models.clock import now
-from models.complaints import STAGE_TABLE, TIMED_STAGES
-from models.customers import GRADES
+from models.complaints import CATEGORY_LIST, STAGE_TABLE, TIMED_STAGES
+from models.customers import GRADE_LIST
 from models.i18n import label_of
 from models.reports import (RANKING_COLUMNS, STAFF_COLUMNS, NO_RESPONSE_RATE, NO_SATISFACTION, Period,
-                            branch_ranking, complaints_by_stage, counted_responses, listed_branches,
+                            branch_ranking, complaints_by_category, complaints_by_stage, counted_responses, listed_branches,
                             no_breaches, no_complaints_by_stage, ranking_note, response_rates, responses_by,
                             satisfaction_by, sla_breaches, staff_scoreboard, total_score)
 from models.surveys import SURVEY_KINDS
@@ -97,6 +97,15 @@ def complaints_by_stage_sheet(period, moment):
             yield [branch.name, branch.region, figures["received"]] + list(figures["stages"].values()) + [
                 figures["overdue"]]
     return Sheet(_("Complaints by stage"), columns, rows())
+
+
+def complaints_by_category_sheet(period, moment):
+    """Complaints received in the period per category, as the office's list names them now,
+    counted by the stored code (models.reports.complaints_by_category)."""
+    counts = complaints_by_category(period.start, period.end)
+    columns = [Column(_("Category"), TEXT, 24), Column(_("Complaints received"), NUMBER)]
+    return Sheet(_("Complaints by category"), columns,
+                 iter([[CATEGORY_LIST.label(code), count] for code, count in counts.items()]))
 
 
 def sla_breaches_sheet(period, moment):
@@ -185,7 +194,7 @@ def satisfaction_table_sheet(period, moment):
                Column(_("Total score"), NUMBER), Column(_("Opinion"), TEXT, 40),
                Column(_("Improvement plan"), TEXT, 40), Column(_("Plan date"), DATE),
                Column(_("Follow-up complaint"), TEXT, 20)]
-    grades = {code: str(label) for code, label in GRADES}
+    grades = GRADE_LIST.labels()
 
     def rows():
         for parent, mine in _merge(responses.iterator(), answers.iterator(), lambda a: a[0]):
@@ -308,6 +317,7 @@ REPORT_SHEETS = [
     overview_sheet,
     branch_ranking_sheet,
     complaints_by_stage_sheet,
+    complaints_by_category_sheet,
     sla_breaches_sheet,
     survey_summary_sheet,
     staff_scoreboard_sheet,

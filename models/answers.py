@@ -415,8 +415,21 @@ def office_language():
         yield
 
 
+# A follow-up's category from the dimension of its worst answer, by code (labels are the office's):
+# the category mapped here, else a category with the dimension's own code, else "other" (built in),
+# each only if it is an active value of the office's category list.
 _CATEGORY_OF_DIMENSION = {"attitude": "attitude", "quality": "quality", "professionalism": "staff_error",
                           "speed": "system", "reliability": "system", "responsiveness": "system"}
+
+
+def followup_category(dimension):
+    """The category a survey follow-up is recorded with, for the dimension of its worst answer."""
+    from .complaints import CATEGORY_LIST
+    active = set(CATEGORY_LIST.codes(active_only=True))
+    for code in (_CATEGORY_OF_DIMENSION.get(dimension), dimension):
+        if code in active:
+            return code
+    return "other"
 
 
 def _worst(low):
@@ -474,7 +487,7 @@ def open_followup_complaint(response, customer, branch_id, question, title, desc
     if owner is None:
         return None  # an office without any active staff: nobody could own the follow-up
     complaint = Complaint(customer=customer, branch=branch_id, channel="survey", assignee=owner,
-                          category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
+                          category=followup_category(question.dimension),
                           title=title, description=description, received_at=response.submitted_at)
     complaint.save()
     record(complaint, "create", None, "channel", "", "survey")

@@ -8,7 +8,7 @@ expectation per dimension (tangibles, reliability, responsiveness, assurance, em
 from .base import db
 from .clock import now
 from .i18n import LANGUAGE_CODES, _l
-from .surveys import Choice, Question, Survey
+from .surveys import DIMENSION_LIST, Choice, Question, Survey
 
 # kind → (label, {language: definition}); a question is (kind, text, required, dimension, [choices])
 TEMPLATES = {
@@ -182,8 +182,11 @@ def distinct_title(title, language, moment=None):
 
 
 def _questions(spec):
+    """The template's questions; a dimension the office deactivated (models.choices) is left out."""
+    active = set(DIMENSION_LIST.codes(active_only=True))
     for position, (q_kind, text, required, dimension, choices) in enumerate(spec["questions"], start=1):
-        yield position, Question(position=position, text=text, kind=q_kind, required=required, dimension=dimension,
+        yield position, Question(position=position, text=text, kind=q_kind, required=required,
+                                 dimension=dimension if dimension in active else None,
                                  max_length=1000 if q_kind == "text" else 200), choices
 
 

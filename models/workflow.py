@@ -18,7 +18,7 @@ from peewee import JOIN
 from .audit import History, history_values, record, record_changes
 from .base import db
 from .clock import now
-from .complaints import (CALLBACK_CHANNELS, DUE_SOON_HOURS, NEXT_STAGE, SATISFACTION, STAGE_BY_CODE, STAGE_TABLE,
+from .complaints import (CALLBACK_CHANNEL_LIST, DUE_SOON_HOURS, NEXT_STAGE, SATISFACTION, STAGE_BY_CODE, STAGE_TABLE,
                          STAGES, Callback, Complaint, Rectification)
 from .i18n import _l, label_of
 from .org import Branch, Staff
@@ -135,7 +135,7 @@ def _call_back(complaint, user, moment, satisfaction=None, outcome=None, channel
     if satisfaction not in {value for value, _label in SATISFACTION}:
         raise WorkflowError(str(_l("Record the customer's satisfaction (1 to 5) with the handling.")))
     outcome = _require(outcome, _l("Record what the customer said in the callback."))
-    if channel not in {code for code, _label in CALLBACK_CHANNELS}:
+    if channel not in CALLBACK_CHANNEL_LIST.codes(active_only=True):
         raise WorkflowError(str(_l("Choose how the customer was called back.")))
     callback = Callback.create(customer=complaint.customer_id, complaint=complaint, kind="complaint",
                     due_date=complaint.callback_due_at.date() if complaint.callback_due_at else None,
@@ -344,7 +344,7 @@ def record_scheduled_callback(customer, user=None, due_date=None, channel="phone
                               staff=None):
     """A scheduled callback made now (回访), with a 'create' history row."""
     outcome = _require(outcome, _l("Record what the customer said in the callback."))
-    if channel not in {code for code, _label in CALLBACK_CHANNELS}:
+    if channel not in CALLBACK_CHANNEL_LIST.codes(active_only=True):
         raise WorkflowError(str(_l("Choose how the customer was called back.")))
     if satisfaction in ("", None):
         satisfaction = None

@@ -84,7 +84,8 @@ def test_weekly_report_workbook(app, manager, office_week):
     response = manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["Overview", "Branch ranking", "Complaints by stage", "SLA breaches",
+    assert workbook.sheetnames == ["Overview", "Branch ranking", "Complaints by stage", "Complaints by category",
+                                   "SLA breaches",
                                    "Survey summary", "Staff scoreboard", "Satisfaction table",
                                    "Responses 客户满意度调查"]
     for sheet in workbook.worksheets:
@@ -184,6 +185,6 @@ def test_workbook_in_chinese(app, login_as, office_week):
     response = client.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
     assert "filename*=UTF-8''%E5%91%A8%E6%8A%A5" in response.headers["Content-Disposition"]  # 周报…
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames[:7] == ["概况", "各分公司排名", "各阶段投诉", "超时统计", "调查汇总", "员工积分榜",
-                                       "满意度调查表"]
+    assert workbook.sheetnames[:8] == ["概况", "各分公司排名", "各阶段投诉", "各类别投诉", "超时统计", "调查汇总",
+                                       "员工积分榜", "满意度调查表"]
     assert rows_of(workbook["满意度调查表"])[0][6:9] == ["总分", "意见", "改进计划"]

@@ -84,6 +84,9 @@ Complaints in a period (cohort: received_at)                             complai
       ("Received today": the calendar day of now).
   Complaints by current stage  complaints_by_stage(): of the complaints received in the
       period, how many are now at each stage, and how many of them are overdue now.
+  Complaints by category (投诉类别)  complaints_by_category(): complaints received in the period
+      per category, by the stored code (the office's category list, models.choices): every
+      active category, and a deactivated one as long as complaints of the period have it.
   SLA compliance (SLA 达标率)  sla_compliance(): for the complaints received in the period,
       per timed stage (acknowledged 1 h, result 24 h, rectification 48 h, callback 72 h by
       default) stages done ON TIME / stages DONE. On time = done at or before the due time
@@ -96,8 +99,9 @@ Complaints in a period (cohort: received_at)                             complai
   Breach-free complaints (无超时投诉占比)  = complaints received without any breach /
       complaints received. A second, stricter figure than SLA compliance, with its own name:
       it counts complaints, not stages, and counts overdue stages not yet done.
-  Surfaces: dashboard (received, SLA table, trend), branch ranking (page and sheet),
-  staff scoreboard (page and sheet), workbook sheets "Complaints by stage" and "SLA breaches".
+  Surfaces: dashboard (received, SLA table, by category, trend), branch ranking (page and
+  sheet), staff scoreboard (page and sheet), workbook sheets "Complaints by stage",
+  "Complaints by category" and "SLA breaches".
 
 Satisfaction (cohort: submitted_at of counted responses)              satisfaction.py
   CSAT  csat(): answers 4 or 5 / answers, over rating (1–5) questions; "mean rating" is
@@ -172,7 +176,7 @@ Customer quadrants (客户四象限)                                         qua
 """
 from .base import (CSAT_SATISFIED_MIN, NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, QUADRANT_SATISFIED_MEAN,
                    counted_responses, listed_branches, mean, percent, raised_by_customer, real_customers, rounded)
-from .complaints import (complaints_by_stage, complaints_received, due_soon_count, no_breaches,
+from .complaints import (complaints_by_category, complaints_by_stage, complaints_received, due_soon_count, no_breaches,
                          no_complaints_by_stage, open_by_stage, sla_breaches, sla_by, sla_compliance, sla_result)
 from .dashboard import dashboard_summary, trend
 from .periods import (PERIOD_KINDS, Period, custom_period, day_of, last_periods, parse_period, period_of,
@@ -187,7 +191,7 @@ from .satisfaction import (NO_RESPONSE_RATE, NO_SATISFACTION, csat, dimension_sc
 __all__ = [
     "CSAT_SATISFIED_MIN", "NPS_DETRACTOR_MAX", "NPS_PROMOTER_MIN", "QUADRANT_SATISFIED_MEAN", "counted_responses",
     "listed_branches", "mean", "percent", "raised_by_customer", "real_customers", "rounded",
-    "complaints_by_stage", "complaints_received", "due_soon_count", "no_breaches", "no_complaints_by_stage",
+    "complaints_by_category", "complaints_by_stage", "complaints_received", "due_soon_count", "no_breaches", "no_complaints_by_stage",
     "open_by_stage", "sla_breaches", "sla_by", "sla_compliance", "sla_result",
     "dashboard_summary", "trend",
     "PERIOD_KINDS", "Period", "custom_period", "day_of", "last_periods", "parse_period", "period_of",

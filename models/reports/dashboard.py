@@ -5,7 +5,7 @@ from ..clock import now
 from ..complaints import Complaint
 from ..surveys import Response
 from .base import bucket_of, complaint_filters, grouped
-from .complaints import complaints_received, due_soon_count, open_by_stage, sla_by, sla_compliance, sla_result
+from .complaints import complaints_by_category, complaints_received, due_soon_count, open_by_stage, sla_by, sla_compliance, sla_result
 from .periods import day_of, last_periods, period_of
 from .satisfaction import NO_SATISFACTION, response_rate, responses_received, satisfaction_by
 
@@ -46,6 +46,7 @@ def dashboard_summary(period=None, trend_kind="week", branch=None):
         "due_soon": due_soon_count(branch, moment),
         "received_today": complaints_received(today.start, today.end, branch=branch),
         "received": complaints_received(period.start, period.end, branch=branch),
+        "by_category": complaints_by_category(period.start, period.end, branch=branch),
         "sla": sla_compliance(period.start, period.end, branch=branch),
         "csat": sat["csat"],
         "nps": sat["nps"],
