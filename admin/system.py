@@ -82,13 +82,16 @@ class BranchAdmin(DomainModelView):
 
 
 class SlaPolicyAdmin(DomainModelView):
+    """系统 → SLA 时限规则: deadlines per severity and customer grade, in calendar hours (around
+    the clock) or working hours (the branch's working calendar: 系统 → 工作日历). A change applies
+    to complaints received from then on (their due times are stored when received)."""
+
     required_role = "admin"
     delete_role = "admin"
     column_list = ["severity", "customer_grade", "acknowledge_hours", "result_hours", "rectify_hours",
-                   "callback_hours"]
-    # hours_kind (calendar or working hours) is offered once deadlines are computed with it
-    # (issue 17, step 3: after the deadline rework of issue 11 lands)
-    form_excluded_columns = ["hours_kind"]
+                   "callback_hours", "hours_kind"]
+    form_columns = ["severity", "customer_grade", "acknowledge_hours", "result_hours", "rectify_hours",
+                    "callback_hours", "hours_kind"]
 
 
 class SettingsView(RoleBaseView):

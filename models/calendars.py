@@ -30,6 +30,13 @@ Counting (add_working_hours / working_hours_between):
   are 24 real hours. In a zone without daylight saving (Asia/Shanghai, the default) this is
   the same as adding wall-clock hours. A local time that a clock change skips counts as the
   moment after the change; one it repeats counts as its first occurrence.
+
+SLA clocks (sla_clock): an SLA policy counts its hours around the clock ("calendar", the
+default) or in the working calendar of the complaint's branch ("working"). sla_clock() is the
+one place that says which: the complaint's due times are added with it (models.complaints
+.Complaint.set_deadlines) and the alerts' 50 % / 80 % points and "15 min left" are placed with
+it (models.notifications.Window), so a stage whose deadline counted working hours is half
+used after half its working time, not half the hours around the clock.
 """
 import re
 from dataclasses import dataclass, field
@@ -283,7 +290,12 @@ class WorkCalendar(BaseModel):
 
     def save(self, *args, **kwargs):
         self.validate()
+        forget_working_times()
         return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        forget_working_times()
+        return super().delete_instance(*args, **kwargs)
 
     def validate(self):
         """Every hours field reads as time ranges, some weekday has working hours, and there is
@@ -343,7 +355,12 @@ class CalendarDay(BaseModel):
 
     def save(self, *args, **kwargs):
         self.validate()
+        forget_working_times()
         return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        forget_working_times()
+        return super().delete_instance(*args, **kwargs)
 
     def validate(self):
         """A day is entered once per calendar (once nationally); hours only on a working day."""
@@ -405,3 +422,70 @@ def year_status(year):
     if CalendarDay.select().where(CalendarDay.calendar.is_null(), CalendarDay.day.between(start, end)).exists():
         return "by hand"
     return "missing"
+
+
+# ------------------------------------------------------------------ SLA clocks
+
+class AroundTheClock:
+    """Calendar hours: real hours around the clock (the service standard's 1 h / 24 h / 48 h / 72 h)."""
+
+    kind = "calendar"
+
+    def add(self, start, hours):
+        return add_calendar_hours(start, hours)
+
+    def point(self, start, due, fraction):
+        """The moment `fraction` (0.5 = half) of the time from `start` to `due` has passed."""
+        return start + (due - start) * fraction
+
+    def before(self, start, due, minutes):
+        """`minutes` before `due`."""
+        return due - timedelta(minutes=minutes)
+
+
+class WorkingClock:
+    """Working hours in a calendar: only time inside its working windows counts."""
+
+    kind = "working"
+
+    def __init__(self, working_time):
+        self.working_time = working_time
+
+    def add(self, start, hours):
+        return add_working_hours(start, hours, self.working_time)
+
+    def point(self, start, due, fraction):
+        """The moment `fraction` of the working time from `start` to `due` has been worked (to the second)."""
+        seconds = round(working_seconds_between(start, due, self.working_time) * fraction)
+        return add_working_hours(start, Decimal(seconds) / 3600, self.working_time)
+
+    def before(self, start, due, minutes):
+        """`minutes` of working time before `due` (`start` when there is less working time than that)."""
+        seconds = working_seconds_between(start, due, self.working_time) - minutes * 60
+        return add_working_hours(start, Decimal(max(seconds, 0)) / 3600, self.working_time)
+
+
+AROUND_THE_CLOCK = AroundTheClock()
+_WORKING_TIMES = "_working_times"
+
+
+def sla_clock(hours_kind, branch_id=None):
+    """How the hours of an SLA policy are counted for a complaint of `branch_id`: around the
+    clock ("calendar"), or in the branch's working calendar, else the office's ("working").
+    Calendars are read once per request or scheduler tick (flask.g) and again after a change."""
+    if hours_kind != "working":
+        return AROUND_THE_CLOCK
+    from flask import g, has_app_context
+    if not has_app_context():
+        return WorkingClock(working_time_of_branch(branch_id))
+    cache = g.setdefault(_WORKING_TIMES, {})
+    if branch_id not in cache:
+        cache[branch_id] = working_time_of_branch(branch_id)
+    return WorkingClock(cache[branch_id])
+
+
+def forget_working_times():
+    """After a calendar or a day changed: the next deadline reads the calendars again."""
+    from flask import g, has_app_context
+    if has_app_context():
+        g.pop(_WORKING_TIMES, None)

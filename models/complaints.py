@@ -10,8 +10,14 @@ derived from it.
 
 Deadlines count from received_at. The due time of each stage is stored on the complaint
 when it is received, so a later change of SLA policy does not rewrite history; a stage
-done after its due time is an SLA breach for that stage. Correcting a complaint's severity
-or customer recomputes the due times of the stages not yet done (Complaint.save).
+done after its due time is an SLA breach for that stage. Correcting a complaint's severity,
+customer or branch recomputes the due times of the stages not yet done (Complaint.save).
+
+A policy's hours are calendar hours (around the clock, the default) or working hours (only
+inside the working calendar of the complaint's branch, else the office's: models.calendars).
+The complaint keeps how its due times were counted (sla_hours_kind), so that its alerts
+place their 50 % / 80 % points the same way (models.calendars.sla_clock). Due soon, overdue
+and breaches compare the stored due times, so they follow whatever counted them.
 """
 import calendar
 from collections import namedtuple
@@ -21,7 +27,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalFi
                     ForeignKeyField, IntegerField, SmallIntegerField, TextField)
 
 from .base import BaseModel
-from .calendars import HOURS_KINDS
+from .calendars import HOURS_KINDS, sla_clock
 from .choices import ProductList
 from .clock import now
 from .customers import GRADE_LIST, Customer
@@ -214,6 +220,10 @@ class Complaint(BaseModel):
     stage = CharField(max_length=15, choices=STAGES, default="received", index=True, verbose_name=_l("Stage"))
     due_at = DateTimeField(null=True, index=True, verbose_name=_l("Next deadline"))
     escalation_level = SmallIntegerField(default=0, verbose_name=_l("Escalation level"))
+    sla_hours_kind = CharField(max_length=10, choices=HOURS_KINDS, default="calendar",
+                               verbose_name=_l("SLA hours counted as"),
+                               help_text=_l("How the due times were counted: around the clock, or in the branch's "
+                                            "working calendar (the SLA policy's choice when they were set)"))
     # when the notification scheduler looks at this complaint next (models.notifications): the
     # next due-soon / overdue / escalation point of its current stage; NULL once closed
     alert_at = DateTimeField(null=True, index=True, verbose_name=_l("Next alert check"))
@@ -287,16 +297,17 @@ class Complaint(BaseModel):
         (the owner: models.ownership, whoever received it unless one was given).
 
         Correcting an existing complaint's severity or customer (whose grade picks the SLA
-        policy) is a correction of the facts at receipt: the due times of the stages not yet
-        done are recomputed from received_at with the policy for the corrected severity and
-        grade (the policy in force now); stages already done keep the due time they were
-        judged against, so a recorded breach stays a breach."""
+        policy) or branch (whose calendar counts working hours) is a correction of the facts
+        at receipt: the due times of the stages not yet done are recomputed from received_at
+        with the policy for the corrected severity and grade (the policy in force now); stages
+        already done keep the due time they were judged against, so a recorded breach stays a
+        breach."""
         if self.id is not None or self.number:
             only = kwargs.get("only")
             if self.id is not None and self._policy_facts_changed(only):
                 self.set_deadlines()
                 if only is not None:
-                    kwargs["only"] = list(only) + [Complaint.due_at] + [
+                    kwargs["only"] = list(only) + [Complaint.due_at, Complaint.sla_hours_kind] + [
                         getattr(Complaint, stage.due_field) for stage in TIMED_STAGES]
             return super().save(*args, **kwargs)
         self.received_at = self.received_at or now()
@@ -316,23 +327,27 @@ class Complaint(BaseModel):
             return super().save(*args, **kwargs)
 
     def _policy_facts_changed(self, only=None):
-        """Severity or customer differ from the stored row (what picks the SLA policy)."""
+        """Severity, customer or branch differ from the stored row (what picks the SLA policy
+        and the calendar its working hours are counted in)."""
         names = {getattr(field, "name", field) for field in only} if only is not None else None
-        if names is not None and not names & {"severity", "customer"}:
+        if names is not None and not names & {"severity", "customer", "branch"}:
             return False
-        stored = (Complaint.select(Complaint.severity, Complaint.customer).where(Complaint.id == self.id)
-                  .tuples().first())
-        return stored is not None and stored != (self.severity, self.customer_id)
+        stored = (Complaint.select(Complaint.severity, Complaint.customer, Complaint.branch)
+                  .where(Complaint.id == self.id).tuples().first())
+        return stored is not None and stored != (self.severity, self.customer_id, self.branch_id)
 
     def set_deadlines(self):
         """Due times of the stages not yet done: received_at + the SLA policy's hours for this
-        severity and customer grade (sla_hours); then the next deadline (due_at) is the due
-        time of the stage the complaint waits for (none once closed)."""
+        severity and customer grade (sla_policy), counted as the policy says (around the clock,
+        or in the working calendar of the complaint's branch: models.calendars.sla_clock); then
+        the next deadline (due_at) is the due time of the stage the complaint waits for (none
+        once closed)."""
         grade = Customer.select(Customer.grade).where(Customer.id == self.customer_id).scalar()
-        hours = sla_hours(self.severity, grade)
+        hours, self.sla_hours_kind = sla_policy(self.severity, grade)
+        clock = sla_clock(self.sla_hours_kind, self.branch_id)
         for stage in TIMED_STAGES:
             if getattr(self, stage.done_field) is None:
-                setattr(self, stage.due_field, self.received_at + timedelta(hours=hours[stage.code]))
+                setattr(self, stage.due_field, clock.add(self.received_at, hours[stage.code]))
         waiting_for = STAGE_BY_CODE.get(NEXT_STAGE.get(self.stage))
         self.due_at = getattr(self, waiting_for.due_field) if waiting_for and waiting_for.timed else None
         # the scheduler works out the next alert at its next tick (models.notifications)
@@ -419,8 +434,14 @@ def next_sequence(year):
 
 
 def sla_hours(severity=None, customer_grade=None):
-    """{timed stage code: hours from receipt} for a complaint: the most specific SlaPolicy row
-    (severity and grade > severity > grade > the row with both empty), else the defaults."""
+    """{timed stage code: hours from receipt} for a complaint (sla_policy)."""
+    return sla_policy(severity, customer_grade)[0]
+
+
+def sla_policy(severity=None, customer_grade=None):
+    """({timed stage code: hours from receipt}, hours kind) for a complaint: the most specific
+    SlaPolicy row (severity and grade > severity > grade > the row with both empty), else the
+    defaults in calendar hours."""
     candidates = SlaPolicy.select().where(
         (SlaPolicy.severity.is_null() | (SlaPolicy.severity == severity))
         & (SlaPolicy.customer_grade.is_null() | (SlaPolicy.customer_grade == customer_grade)))
@@ -430,8 +451,9 @@ def sla_hours(severity=None, customer_grade=None):
         if best is None or rank > best[0]:
             best = (rank, policy)
     if best is None:
-        return dict(DEFAULT_SLA_HOURS)
-    return {stage.code: float(getattr(best[1], stage.policy_field)) for stage in TIMED_STAGES}
+        return dict(DEFAULT_SLA_HOURS), "calendar"
+    hours = {stage.code: float(getattr(best[1], stage.policy_field)) for stage in TIMED_STAGES}
+    return hours, best[1].hours_kind or "calendar"
 
 
 # ---------------------------------------------------------------- scheduled callbacks

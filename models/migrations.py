@@ -399,3 +399,10 @@ def _product_choice_lists(schema):
     ChoiceList.create_table(safe=True)
     ChoiceValue.create_table(safe=True)
     seed_product_lists()
+
+
+@migration(72, "complaint.sla_hours_kind: how a complaint's due times were counted (calendar or working hours)")
+def _complaint_hours_kind(schema):
+    # every complaint so far was given due times around the clock (policies could not count
+    # working hours before this release)
+    schema.add_column("complaint", "sla_hours_kind", CharField(max_length=10, default="calendar"))

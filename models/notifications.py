@@ -15,7 +15,10 @@ group robots (WeCom, DingTalk) that listen for that kind of event.
 
 * **Allowed time.** A stage's deadline counts from receipt (DOMAIN: 受理起算): the allowed time of a
   stage runs from `received_at` to the stage's stored due column. `stage_window` is the one place
-  that says so; a working-time calendar replaces it and every alert follows.
+  that says so. It is measured the way the due time was counted (models.calendars.sla_clock, the
+  function the deadlines use): around the clock, or, when the SLA policy counted working hours, in
+  the branch's working time, so "50 %" is half the working time and "15 min left" is 15 working
+  minutes.
 * **Each event once.** An event has a key (kind, complaint, stage, due time, point); the scheduler
   writes it once (models.outbox.NotifyEvent), and each message once per recipient (its own key).
   Only the latest due-soon point that has passed is told (a worker that was down does not send
@@ -39,6 +42,7 @@ from peewee import JOIN
 
 from .audit import Setting
 from .base import db, is_postgres, is_sqlite
+from .calendars import AROUND_THE_CLOCK, sla_clock
 from .clock import now
 from .complaints import Complaint, callbacks_due
 from .customers import Customer
@@ -166,28 +170,31 @@ def email_configured():
 
 @dataclass
 class Window:
-    """The allowed time of a stage: from `start` to `due`. A working-time calendar would subclass
-    this and count `at` and `before_due` in working minutes."""
+    """The allowed time of a stage: from `start` to `due`, measured by `clock` (models.calendars:
+    around the clock, or a branch's working time)."""
 
     start: datetime
     due: datetime
+    clock: object = AROUND_THE_CLOCK
 
     def at(self, fraction):
         """The moment `fraction` (0.5 = half) of the allowed time is used."""
-        return self.start + (self.due - self.start) * fraction
+        return self.clock.point(self.start, self.due, fraction)
 
     def before_due(self, minutes):
-        return self.due - timedelta(minutes=minutes)
+        """`minutes` of the allowed time before the due time."""
+        return self.clock.before(self.start, self.due, minutes)
 
 
 def stage_window(complaint, stage):
     """The allowed time of `stage` of `complaint` (None when the stage has no deadline): from receipt
-    to the stage's stored due time (DOMAIN: deadlines count from the moment it is received)."""
+    to the stage's stored due time (DOMAIN: deadlines count from the moment it is received), counted
+    as the due time was (the complaint's sla_hours_kind, in its branch's calendar)."""
     from .workflow import due_for
     due = due_for(complaint, stage)
     if due is None or complaint.received_at is None:
         return None
-    return Window(complaint.received_at, due)
+    return Window(complaint.received_at, due, sla_clock(complaint.sla_hours_kind, complaint.branch_id))
 
 
 @dataclass(frozen=True)
