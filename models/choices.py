@@ -125,7 +125,7 @@ class ChoiceValue(BaseModel):
 
     choice_list = ForeignKeyField(ChoiceList, backref="choice_values", on_delete="RESTRICT",
                                   verbose_name=_l("Choice list"))
-    code = CharField(max_length=40, verbose_name=_l("Code"),
+    code = CharField(max_length=40, default="", verbose_name=_l("Code"),
                      help_text=_l("Stored on the records and used by scoring; never changes once in use"))
     label_zh = CharField(max_length=60, verbose_name=_l("Label (Chinese)"))
     label_en = CharField(max_length=60, default="", verbose_name=_l("Label (English)"))
