@@ -1,5 +1,6 @@
 """A live server on a free loopback port and Debian's Chromium driven by Playwright."""
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -51,3 +52,33 @@ def log_in(page, base_url, username, password):
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
+
+
+# What may appear in Latin letters on a Chinese page: names of measures and products the office
+# uses as such, units, codes, and "English", the language switch's other language in its own name.
+ALLOWED = {"English", "SLA", "CSAT", "NPS", "SERVQUAL", "VIP", "QR", "Excel", "WPS", "LibreOffice", "xlsx", "csv", "PNG", "SVG",
+           "Asia", "Shanghai", "PDF", "A4", "ID", "E-mail"}
+# e-mail addresses, and codes mixing letters and digits (employee numbers E1002, 2026-Q4, 2026-W47)
+NOT_WORDS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Za-z]*\d+[A-Za-z\d-]*\b")
+
+VISIBLE_TEXT = """() => {
+  const parts = [document.title, document.body.innerText];
+  for (const el of document.querySelectorAll('input, textarea, select, button, [title], [placeholder]')) {
+    const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+    const shown = box.width > 0 && box.height > 0 && style.visibility !== 'hidden';
+    if (el.title) parts.push(el.title);
+    if (!shown) continue;
+    if (el.placeholder) parts.push(el.placeholder);
+    if (el.tagName === 'INPUT' && ['submit', 'button'].includes(el.type)) parts.push(el.value);
+    for (const name of ['data-placeholder']) if (el.getAttribute(name)) parts.push(el.getAttribute(name));
+  }
+  return parts.join('\\n');
+}"""
+
+
+def english_words(page, also_allowed=()):
+    """Latin-letter words shown on the page (text, titles, placeholders, buttons), less the allowed ones."""
+    page.wait_for_load_state("load")  # the page and its style sheets, not the one being left
+    text = NOT_WORDS.sub(" ", page.evaluate(VISIBLE_TEXT))
+    words = set(re.findall(r"[A-Za-z][A-Za-z'’-]+", text))
+    return sorted(words - ALLOWED - set(also_allowed))
