@@ -102,8 +102,10 @@ def test_upgrade_db_keeps_every_row_and_figure_of_the_previous_release(tmp_path,
     first_responders = scalar(old, database_url,
                               "SELECT COUNT(*) FROM complaint WHERE first_responder_id IS NOT NULL")
 
+    categories_before = rows(old, database_url, "SELECT id, category FROM complaint ORDER BY id")
+
     output = run(["-m", "flask", "--app", "app", "upgrade-db"], ROOT, database_url)
-    assert "applied 2:" in output and "applied 70" in output
+    assert "applied 2:" in output and "applied 70" in output and "applied 71" in output and "applied 72" in output
 
     after_old = probe(old, database_url, kept_columns)
     for table, (count, digest) in before_kept["tables"].items():
@@ -123,9 +125,61 @@ def test_upgrade_db_keeps_every_row_and_figure_of_the_previous_release(tmp_path,
     for table in ("custom_field", "choice_list", "work_calendar", "calendar_day"):
         assert table in after_new["tables"]
 
+    # migration 71: the product's lists exist with the previous release's values (its own constants),
+    # in its order, Chinese and English labels; the complaints keep their categories, each a value of the list
+    old_lists = json.loads(run(["-c", OLD_LISTS], old, database_url).strip().splitlines()[-1])
+    stored = json.loads(run(["-c", STORED_LISTS], ROOT, database_url).strip().splitlines()[-1])
+    assert set(stored) == set(old_lists)
+    for code, values in old_lists.items():
+        assert [value[0] for value in stored[code]] == values, code
+        assert all(active and zh and en for _code, zh, en, active in stored[code]), code
+    assert dict(stored["complaint_category"][0][:2] for _ in [0]) == {"attitude": "服务态度"}
+    assert rows(ROOT, database_url, "SELECT id, category FROM complaint ORDER BY id") == categories_before
+    assert {category for _id, category in categories_before} <= set(old_lists["complaint_category"])
+    assert scalar(ROOT, database_url, "SELECT COUNT(*) FROM complaint WHERE sla_hours_kind = 'calendar'") \
+        == len(categories_before)
+
     # this release serves its pages on the upgraded database
     pages = run(["-c", PAGES], ROOT, database_url)
     assert pages.strip().splitlines()[-1] == "all pages 200", pages
+
+
+# the previous release's own choice constants, by the list code this release keeps them under
+OLD_LISTS = """
+import json, sys
+sys.path.insert(0, '.')
+from models import complaints, customers, surveys
+lists = {"complaint_channel": complaints.CHANNELS, "complaint_category": complaints.CATEGORIES,
+         "complaint_severity": complaints.SEVERITIES, "compensation": complaints.COMPENSATIONS,
+         "callback_channel": complaints.CALLBACK_CHANNELS, "customer_kind": customers.CUSTOMER_KINDS,
+         "customer_grade": customers.GRADES, "customer_lifecycle": customers.LIFECYCLES,
+         "deal_state": customers.DEAL_STATES, "churn_reason": customers.CHURN_REASONS,
+         "survey_dimension": surveys.DIMENSIONS}
+print(json.dumps({code: [value for value, _label in choices] for code, choices in lists.items()}))
+"""
+# the lists as the upgraded database stores them
+STORED_LISTS = """
+import json, os, sys
+sys.path.insert(0, '.')
+from models.base import bind_database
+from models.choices import ChoiceList, ChoiceValue
+bind_database(os.environ['DATABASE_URL'])
+rows = (ChoiceValue.select(ChoiceList.code, ChoiceValue.code, ChoiceValue.label_zh, ChoiceValue.label_en,
+                           ChoiceValue.active).join(ChoiceList)
+        .order_by(ChoiceList.code, ChoiceValue.position, ChoiceValue.id).tuples())
+lists = {}
+for list_code, code, zh, en, active in rows:
+    lists.setdefault(list_code, []).append([code, zh, en, bool(active)])
+print(json.dumps(lists))
+"""
+
+
+def rows(tree, url, query):
+    """Every row of `query`, read through the release in `tree`, as lists."""
+    code = ("import json, sys; sys.path.insert(0, '.'); from models.base import bind_database; "
+            f"database = bind_database({url!r}); "
+            f"print(json.dumps([list(row) for row in database.execute_sql({query!r}).fetchall()]))")
+    return json.loads(run(["-c", code], tree, url).strip().splitlines()[-1])
 
 
 def scalar(tree, url, query):
