@@ -6,6 +6,7 @@
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, has_request_context, redirect, request, url_for
@@ -40,6 +41,10 @@ class Config:
     # set SESSION_COOKIE_SECURE=1 when the office serves the app over HTTPS
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes")
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open for a working day still submits
+    # a login ends after this many minutes without a request (0: never), and after
+    # SESSION_LIFETIME_HOURS whatever happens (auth/__init__.py)
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_LIFETIME_HOURS", "12")))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     FLASK_ADMIN_SWATCH = "cerulean"
 

@@ -3,13 +3,13 @@ from .audit import ExportLog, History, Setting
 from .base import bind_database, db
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
 from .customers import Customer
-from .org import Branch, Staff, User
+from .org import Branch, Staff, User, UserBranch
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
 
 # In dependency order: create_tables() follows it, drop goes backwards.
 ALL_MODELS = [
-    Branch, Staff, User, Customer, ComplaintCounter, SlaPolicy, Complaint, Rectification, Callback,
+    Branch, Staff, User, UserBranch, Customer, ComplaintCounter, SlaPolicy, Complaint, Rectification, Callback,
     Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
     Award, RewardPenalty, History, ExportLog, Setting,
 ]

@@ -145,3 +145,33 @@ def _complaint_owner(schema):
         schema.database.execute_sql(
             "UPDATE complaint SET assignee_id = first_responder_id "
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
+
+
+@migration(40, "accounts: session version (sessions end on logout, password, role change, deactivation); "
+               "user_branch links (managers of several branches)")
+def _session_version_and_branch_links(schema):
+    from peewee import IntegerField
+    schema.add_column("user", "session_version", IntegerField(default=0))
+    # user_branch is a new table: create_tables() makes it after the migrations
+
+
+@migration(41, "history.branch_id: the branch of the row a history entry describes (branch scope)")
+def _history_branch(schema):
+    from peewee import IntegerField
+    if not schema.has_table("history"):
+        return
+    schema.add_column("history", "branch_id", IntegerField(null=True))
+    schema.add_index("history", ["branch_id"])
+    from .audit import History
+    from .org import Branch
+    from .scope import RULES, rule_of
+    rule_of(Branch)  # registers the rules
+    branch_ids = [b for (b,) in Branch.select(Branch.id).tuples()]
+    for model, rule in list(RULES.items()):
+        if rule.shared or model is History or not schema.has_table(model._meta.table_name):
+            continue
+        for branch_id in branch_ids:
+            rows = model.select(model._meta.primary_key).where(rule.condition(model, frozenset([branch_id])))
+            (History.update(branch_id=branch_id)
+             .where(History.object_type == model.__name__, History.branch_id.is_null(), History.object_id.in_(rows))
+             .execute())
