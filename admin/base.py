@@ -1,16 +1,34 @@
-"""What every admin view shares: login and role checks, labels from the models,
-related rows loaded in one query per column, writes in one transaction with history."""
+"""What every admin view shares: login and role checks, the branch scope (models.scope) on
+every read and write, labels from the models, related rows loaded in one query per column,
+writes in one transaction with history, and input that cannot reach the database malformed.
+
+Branch scope, applied here once for every model view (a view declares nothing; the rule of
+its model in models.scope decides, and a model without a rule stops the app at start-up):
+* get_query: the list, its count, search, filters, sorting and the exports;
+* get_one: details, edit, delete and ajax edits; an id out of scope (or malformed) is 404;
+* select2 lookups (form_ajax_refs) and the choices of every foreign-key field in forms;
+* filter options (branch_filter, staff_filter) and the ids of list actions (404 when any is
+  out of scope, 400 when malformed).
+Custom pages (@expose) that read rows by id use models.scope.get_in_scope / scope_or_404."""
+from decimal import Decimal
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import ModelView
+from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
+from wtforms.validators import NumberRange
+from wtfpeewee.fields import SelectQueryField
 
 from exports.listing import export_list
-from models import db
+from models import archive, db
 from models.audit import record, record_changes
+from models.base import decimal_limit, fits, integer_limit
+from models.scope import get_in_scope, ids_in_scope, open_choice, parse_id, rule_of, scoped
 
 
 class RoleRequired:
@@ -31,7 +49,74 @@ class RoleRequired:
 
 
 def _user():
+    """The account the request acts for (models.scope.SYSTEM for a CLI export without --user)."""
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def scope_or_404(model, row_id):
+    """The row of `model` with id `row_id` if the current user may see it; 404 otherwise
+    (unknown, out of scope or malformed id: one answer, so an id reveals nothing)."""
+    row = get_in_scope(model, row_id, _user())
+    if row is None:
+        abort(404)
+    return row
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """select2 lookups (form_ajax_refs) that offer and accept only rows in the user's scope."""
+
+    MAX_LIMIT, MAX_OFFSET = 100, 10000
+
+    def get_one(self, pk):
+        return get_in_scope(self.model, pk, _user())
+
+    def get_list(self, term, offset=0, limit=10):
+        query = scoped(self.model.select(), _user(), self.model)
+        term = (term or "")[:100]
+        if term:
+            condition = None
+            for field in self._cached_fields:
+                part = field ** f"%{term}%"
+                condition = part if condition is None else (condition | part)
+            query = query.where(condition)
+        offset = min(max(offset or 0, 0), self.MAX_OFFSET)
+        limit = min(max(limit or 10, 1), self.MAX_LIMIT)
+        return list(query.order_by(self.model._meta.primary_key).offset(offset).limit(limit))
+
+
+def _scope_form_fields(form, user, model=None):
+    """Restrict the choices of every foreign-key select in `form` (and its inline forms) to the
+    rows in `user`'s scope (except models.scope.OPEN_CHOICES); a submitted id outside them
+    fails validation (Not a valid choice)."""
+    fields = model._meta.fields if model is not None else {}
+    for field in form:
+        if isinstance(field, SelectQueryField):
+            model_field = fields.get(field.name)
+            if model_field is None or not open_choice(model_field):
+                field.query = scoped(field.query, user, field.model)
+        for entry in getattr(field, "entries", ()) or ():  # inline model forms
+            subform = getattr(entry, "form", None)
+            if subform is not None:
+                _scope_form_fields(subform, user)
+    return form
+
+
+def _range_validators(model, form_args):
+    """form_args with a NumberRange on every integer and decimal column, so that no form (create,
+    edit, ajax list edit) sends the database a number its column cannot hold."""
+    merged = {name: dict(args) for name, args in (form_args or {}).items()}
+    for name, field in model._meta.fields.items():
+        limit = integer_limit(field)
+        if limit is not None and not isinstance(field, ForeignKeyField) and not field.primary_key:
+            bound = NumberRange(min=-limit, max=limit)
+        elif decimal_limit(field) is not None:
+            top = Decimal(decimal_limit(field)) - Decimal(1).scaleb(-(field.decimal_places or 0))
+            bound = NumberRange(min=-top, max=top)
+        else:
+            continue
+        args = merged.setdefault(name, {})
+        args["validators"] = list(args.get("validators", [])) + [bound]
+    return merged
 
 
 def attach_related(rows, fk_fields):
@@ -72,6 +157,8 @@ class DomainModelView(RoleRequired, ModelView):
     form_ajax_refs = None
 
     def __init__(self, model, *args, **kwargs):
+        rule_of(model)  # LookupError: the model has no branch scope rule (models/scope.py)
+        self.form_args = _range_validators(model, self.form_args)
         fields = model._meta.fields
         labels = {name: field.verbose_name for name, field in fields.items() if field.verbose_name}
         labels.update(self.column_labels or {})
@@ -90,6 +177,103 @@ class DomainModelView(RoleRequired, ModelView):
     def can_delete(self):
         return current_user.is_authenticated and current_user.has_role(self.delete_role)
 
+    # ------------------------------------------------------------------ branch scope
+    def get_query(self):
+        """The rows the user may see: every list, count, search, filter and export starts here."""
+        return scoped(super().get_query(), _user(), self.model)
+
+    def get_count_query(self):
+        """The count of the list (peewee's ModelView counts get_query(); kept for other callers)."""
+        return self.get_query()
+
+    def get_one(self, id):
+        """Details, edit, delete and ajax edits: the row if it exists in the user's scope, else 404."""
+        return scope_or_404(self.model, id)
+
+    def _create_ajax_loader(self, name, options):
+        field = getattr(self.model, name, None)
+        if field is None or not isinstance(field, ForeignKeyField):
+            raise ValueError(f"{self.model.__name__}.{name} is not a foreign key")
+        rule_of(field.rel_model)
+        return ScopedAjaxLoader(name, field.rel_model, **options)
+
+    def create_form(self, obj=None):
+        return _scope_form_fields(super().create_form(obj), _user(), self.model)
+
+    def edit_form(self, obj=None):
+        return _scope_form_fields(super().edit_form(obj), _user(), self.model)
+
+    def list_form(self, obj=None):
+        return _scope_form_fields(super().list_form(obj), _user(), self.model)
+
+    def handle_action(self, return_view=None):
+        """List actions get only well-formed ids of rows in the user's scope: a malformed id
+        answers 400, an id out of scope (or gone) 404, and the action runs on nothing."""
+        form = self.action_form()
+        if not self.validate_form(form):
+            flash_errors(form, message="Failed to perform action. %(error)s")
+            return redirect(get_redirect_target() or self.get_url(".index_view"))
+        action = form.action.data
+        handler = self._actions_data.get(action)
+        if handler is None:
+            abort(400)
+        if not self.is_action_allowed(action):
+            abort(403)
+        ids = [parse_id(value) for value in request.form.getlist("rowid")]
+        if None in ids:
+            abort(400)
+        if set(ids) - ids_in_scope(self.model, ids, _user()):
+            abort(404)
+        response = handler[0]([str(i) for i in dict.fromkeys(ids)])
+        if response is not None:
+            return response
+        if return_view:
+            return redirect(self.get_url("." + return_view))
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's filters from the URL, without values the database could not take: an
+        option a filter does not offer, an id that cannot exist, a number beyond its column.
+        Such a value is reported and ignored, like Flask-Admin's own invalid values."""
+        filters = super()._get_list_filter_args()
+        if not filters:
+            return filters
+        kept = []
+        for entry in filters:
+            index, _name, value = entry
+            flt = self._filters[index]
+            if self._filter_value_ok(flt, value):
+                kept.append(entry)
+            else:
+                flash(self.get_invalid_value_msg(value, flt), "error")
+        return kept
+
+    @staticmethod
+    def _filter_value_ok(flt, value):
+        if len(value) > 1000:
+            return False
+        options = getattr(flt, "options", None)
+        if isinstance(options, (list, tuple)) and options:
+            return value in {str(code) for code, _label in options}
+        if hasattr(flt, "get_options") and callable(options):  # RelatedFilter: an id
+            return parse_id(value) is not None
+        column = getattr(flt, "column", None)
+        try:
+            cleaned = flt.clean(value)
+        except (TypeError, ValueError, ArithmeticError):
+            return False
+        if column is None or not hasattr(column, "model"):
+            return True
+        values = cleaned if isinstance(cleaned, list) else [cleaned]
+        if isinstance(column, ForeignKeyField) or getattr(column, "primary_key", False):
+            return all(isinstance(v, int) and parse_id(v) is not None for v in values)
+        if integer_limit(column) is not None or decimal_limit(column) is not None:
+            try:
+                return all(fits(column, v) for v in values)
+            except TypeError:
+                return False
+        return True
+
     # ------------------------------------------------------------------ listing
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
         """An empty choice column (a question without a dimension) shows as blank, like every
@@ -102,9 +286,15 @@ class DomainModelView(RoleRequired, ModelView):
         names = [c[0] if isinstance(c, tuple) else c for c in self._list_columns]
         return [fields[n] for n in names if isinstance(fields.get(n), ForeignKeyField)]
 
+    # a hand-edited ?page= beyond this shows the last pages' worth of nothing, not an error
+    MAX_PAGE = 100000
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         if sort_column is not None and sort_column not in self._sortable_columns:
             sort_column = None  # a hand-edited ?sort= on a column that is not sortable
+        page = min(max(page or 0, 0), self.MAX_PAGE)
+        if search is not None:
+            search = search[:200]
         count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
         if not execute:
@@ -153,7 +343,7 @@ class DomainModelView(RoleRequired, ModelView):
             return False
         if request.method != "POST":
             return True
-        current_id = request.args.get("id")
+        current_id = parse_id(request.args.get("id"))
         ok = True
         for name, field in self.model._meta.fields.items():
             if not field.unique or name not in form or field.primary_key:
@@ -164,7 +354,7 @@ class DomainModelView(RoleRequired, ModelView):
             if isinstance(field, ForeignKeyField) and hasattr(value, "get_id"):
                 value = value.get_id()
             query = self.model.select().where(field == value)
-            if current_id:
+            if current_id is not None:
                 query = query.where(self.model._meta.primary_key != current_id)
             if query.exists():
                 form[name].errors = list(form[name].errors) + [_("This value is already in use.")]
@@ -202,19 +392,28 @@ class DomainModelView(RoleRequired, ModelView):
         return True
 
     def delete_model(self, model):
-        """Delete one row, never its dependants: a row still referenced is refused."""
+        """Delete one row, never its dependants, never evidence (models.archive): a row others
+        refer to is archived when it can be (staff, customers, surveys, ...), else refused
+        with the list of what depends on it. Either way history records it."""
         try:
             with db.atomic():
                 self.on_model_delete(model)
-                record(model, "delete", _user())
-                model.delete_instance()
-        except IntegrityError:
-            flash(_("Cannot delete %(name)s: other records still refer to it.", name=str(model)), "error")
+                outcome = archive.remove(model, _user())
+        except (archive.DeleteRefused, IntegrityError) as exc:
+            message = str(exc) if isinstance(exc, archive.DeleteRefused) else \
+                _("Cannot delete %(name)s: other records still refer to it.", name=str(model))
+            flash(message, "error")
             return False
         except Exception as exc:  # noqa: BLE001 - shown to the user, logged by Flask-Admin
             if not self.handle_view_exception(exc):
                 raise
             return False
+        if outcome == "archived":
+            flag = model._meta.fields[archive.ARCHIVE_FLAGS[type(model).__name__]]
+            flash(_("%(name)s is still referred to by other records (%(dependants)s): it was archived "
+                    "(%(flag)s switched off) instead of deleted.", name=str(model),
+                    dependants=archive.describe(archive.dependants(model)), flag=str(flag.verbose_name)), "info")
+            return False  # Flask-Admin would say "deleted"
         self.after_model_delete(model)
         return True
 
@@ -222,7 +421,7 @@ class DomainModelView(RoleRequired, ModelView):
         if not self.can_delete:
             abort(403)
         deleted = 0
-        for model in self.model.select().where(self.model._meta.primary_key.in_(ids)):
+        for model in self.get_query().where(self.model._meta.primary_key.in_([int(i) for i in ids])):
             if self.delete_model(model):
                 deleted += 1
         if deleted:

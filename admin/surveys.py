@@ -78,11 +78,6 @@ class SurveyAdmin(DomainModelView):
         doomed = [str(entry.get_pk()) for entry in questions.entries if questions.should_delete(entry)]
         refuse_if_answered([int(i) for i in doomed if i.isdigit()])
 
-    def on_model_delete(self, model):
-        if Response.select().where(Response.survey == model).exists():
-            raise ValueError(_("%(survey)s has responses: switch it off (Active) instead of deleting it.",
-                               survey=model.title))
-
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         if kwargs.get("execute", True) is not False:

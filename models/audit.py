@@ -30,7 +30,7 @@ HISTORY_ACTIONS = [
 
 class History(BaseModel):
     at = DateTimeField(default=now, index=True, verbose_name=_l("When"))
-    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Who"))
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Who"))
     username = CharField(max_length=50, default="", verbose_name=_l("Username"))
     object_type = CharField(max_length=30, verbose_name=_l("Object type"))
     object_id = IntegerField(verbose_name=_l("Object id"))
@@ -117,7 +117,7 @@ class ExportLog(BaseModel):
     """Every export of personal or business data: who, when, what, how many rows."""
 
     at = DateTimeField(default=now, index=True, verbose_name=_l("When"))
-    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Who"))
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Who"))
     username = CharField(max_length=50, default="", verbose_name=_l("Username"))
     what = CharField(max_length=100, verbose_name=_l("What"))
     format = CharField(max_length=10, verbose_name=_l("Format"))

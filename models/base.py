@@ -5,7 +5,8 @@ SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
 """
 import atexit
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import (AutoField, BigAutoField, BigIntegerField, DatabaseProxy, DecimalField, ForeignKeyField,
+                    IntegerField, Model, PostgresqlDatabase, SmallIntegerField, SqliteDatabase)
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
@@ -127,6 +128,43 @@ def _close_connections_at_exit():
         release_connections()
     except Exception:  # noqa: BLE001 - a transaction still open: leave it to SQLite's recovery
         pass
+
+
+# What an integer column holds on both databases (PostgreSQL's smallint / integer / bigint;
+# peewee's AutoField and foreign keys are `integer` there). A value outside is refused as
+# input, never sent to the database (PostgreSQL would fail, SQLite overflow).
+INTEGER_LIMITS = [
+    (SmallIntegerField, 2 ** 15 - 1),
+    ((BigIntegerField, BigAutoField), 2 ** 63 - 1),
+    ((IntegerField, AutoField, ForeignKeyField), 2 ** 31 - 1),
+]
+
+
+def integer_limit(field):
+    """The largest absolute value the database column of `field` holds, or None when the field
+    is not an integer column."""
+    for kinds, limit in INTEGER_LIMITS:
+        if isinstance(field, kinds):
+            return limit
+    return None
+
+
+def decimal_limit(field):
+    """The exclusive bound of a DecimalField's absolute value (max_digits, decimal_places)."""
+    if isinstance(field, DecimalField) and field.max_digits:
+        return 10 ** (field.max_digits - (field.decimal_places or 0))
+    return None
+
+
+def fits(field, value):
+    """True when `value` (an int or Decimal) can be stored in the column of `field`."""
+    limit = integer_limit(field)
+    if limit is not None:
+        return -limit <= value <= limit
+    limit = decimal_limit(field)
+    if limit is not None:
+        return -limit < value < limit
+    return True
 
 
 def is_sqlite():

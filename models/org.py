@@ -95,7 +95,7 @@ class User(BaseModel):
     username = CharField(unique=True, max_length=50, verbose_name=_l("Username"))
     password_hash = CharField(max_length=255, verbose_name=_l("Password hash"))
     role = CharField(max_length=10, choices=ROLES, default="staff", verbose_name=_l("Role"))
-    staff = ForeignKeyField(Staff, null=True, backref="accounts", on_delete="SET NULL",
+    staff = ForeignKeyField(Staff, null=True, backref="accounts", on_delete="RESTRICT",
                             verbose_name=_l("Staff member"))
     active = BooleanField(default=True, verbose_name=_l("Active"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))

@@ -45,11 +45,16 @@ class SystemAccount:
     """The office itself (CLI commands, scheduled jobs, the public survey pages): every branch."""
 
     id = None
+    staff_id = None
     username = "system"
     role = "admin"
     active = True
+    is_active = True
     is_authenticated = True
     is_anonymous = False
+
+    def has_role(self, role):
+        return True
 
     def __repr__(self):
         return "SYSTEM"
@@ -236,6 +241,16 @@ def shared_type_names():
     return sorted(m.__name__ for m, rule in RULES.items() if rule.shared)
 
 
+def open_choice(field):
+    """True for a foreign key whose form choices list every row, not just the ones in scope
+    (OPEN_CHOICES): naming another branch and its staff member as responsible for a complaint
+    is how the complaint reaches that branch."""
+    return (field.model.__name__, field.name) in OPEN_CHOICES
+
+
+OPEN_CHOICES = {("Complaint", "responsible_branch"), ("Complaint", "responsible_staff")}
+
+
 def declare(model, rule):
     """Declare how rows of `model` reach their branch (for models defined outside models/)."""
     RULES[model] = rule
@@ -278,7 +293,9 @@ def _register_rules():
         User: Custom(_user_condition, _user_branch),
         UserBranch: Own("branch"),
         Customer: Own("branch"),
-        Complaint: Own("branch"),
+        # a complaint belongs to the branch that received it, and is also seen by the branch
+        # named responsible for it (责任分公司), which has to rectify it
+        Complaint: FirstOf(Own("branch"), Own("responsible_branch")),
         Rectification: Via("complaint"),
         Callback: Via("customer"),
         Award: Via("staff"),
@@ -292,7 +309,8 @@ def _register_rules():
                                      | (model.branch.is_null() & model.staff.is_null())),
             lambda link: link.branch_id or (Via("staff").branch_of(link) if link.staff_id else None)),
         Invitation: FirstOf(Via("customer"), Via("complaint")),
-        Response: Own("branch"),
+        # a response belongs to the branch it is attributed to, else to its customer's
+        Response: FirstOf(Own("branch"), Via("customer")),
         Answer: Via("response"),
         History: Custom(_history_condition, lambda row: row.branch_id),
         ExportLog: Custom(_export_log_condition, lambda row: None),

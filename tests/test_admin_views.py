@@ -35,8 +35,13 @@ def clients(demo_app):
     return result
 
 
-def _first_id(model):
-    return model.select(model._meta.primary_key).order_by(model._meta.primary_key).limit(1).scalar()
+def _first_id(model, username=None):
+    """The first row of `model` the account `username` may see (models.scope), or any first row."""
+    from models.scope import scoped
+    query = model.select(model._meta.primary_key).order_by(model._meta.primary_key).limit(1)
+    if username is not None:
+        query = scoped(query, User.get(User.username == username), model)
+    return query.scalar()
 
 
 @pytest.mark.parametrize("view,model,endpoint", [(v, m, e) for v, m, _, _, e in MODEL_VIEWS],
@@ -47,7 +52,7 @@ def test_view_pages_render_for_its_role(demo_app, clients, view, model, endpoint
     assert page.status_code == 200, endpoint
     html = page.get_data(as_text=True)
     with demo_app.app_context():
-        row_id = _first_id(model)
+        row_id = _first_id(model, view.required_role)
         total = model.select().count()
     if total:
         assert "list-checkbox-column" in html or "table" in html
@@ -105,7 +110,7 @@ def test_create_edit_delete_round_trip(demo_app, clients):
 def test_staff_records_a_customer_and_a_complaint(demo_app, clients):
     staff = clients["staff"]
     with demo_app.app_context():
-        branch_id = _first_id(Branch)
+        branch_id = _first_id(Branch, "staff")  # the staff member's own branch
     response = staff.post("/admin/customer/new/", {
         "name": "周敏", "organisation": "市图书馆", "phone": "13912345678", "kind": "institution",
         "grade": "vip", "lifecycle": "new", "deal_state": "transacted", "branch": branch_id})
@@ -129,7 +134,7 @@ def test_staff_records_a_customer_and_a_complaint(demo_app, clients):
 def test_duplicate_unique_value_is_a_form_error_and_writes_nothing(demo_app, clients):
     manager = clients["manager"]
     with demo_app.app_context():
-        existing = Staff.select().first()
+        existing = Staff.get_by_id(_first_id(Staff, "manager"))
         before = Staff.select().count()
         history_before = History.select().count()
     response = manager.post("/admin/staff/new/", {"name": "重复工号", "employee_no": existing.employee_no,
@@ -171,7 +176,7 @@ def test_user_accounts_store_only_a_hash(demo_app, clients):
 def test_manager_records_an_award_and_a_penalty(demo_app, clients):
     manager = clients["manager"]
     with demo_app.app_context():
-        staff_id = _first_id(Staff)
+        staff_id = _first_id(Staff, "manager")
         awards = Award.select().count()
     response = manager.post("/admin/award/new/", {"staff": staff_id, "kind": "star_month", "period": "2026-10",
                                                   "reason": "客户投票第一", "awarded_on": "2026-11-01"})
@@ -193,7 +198,7 @@ def test_settings_must_be_json(demo_app, clients):
 
 
 def test_history_names_the_related_rows_of_a_change(demo_app, clients):
-    manager = clients["manager"]
+    manager = clients["admin"]  # moves a person between branches: every branch in scope
     with demo_app.app_context():
         person = Staff.select().first()
         old_branch = person.branch

@@ -59,7 +59,7 @@ def test_staff_cannot_delete_customers(app, login_as, office):
     response = staff.post("/admin/customer/delete/", {"id": customer.id})
     assert response.status_code == 403
     response = staff.post("/admin/customer/action/", {"action": "delete", "rowid": [customer.id]})
-    assert response.status_code in (302, 403)
+    assert response.status_code in (400, 403)  # no such list action for staff
     with app.app_context():
         assert Customer.get_or_none(Customer.id == customer.id) is not None
 
