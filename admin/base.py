@@ -21,7 +21,8 @@ from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
-from wtforms.validators import NumberRange
+from wtforms.fields import HiddenField
+from wtforms.validators import NumberRange, Optional
 from wtfpeewee.fields import SelectQueryField
 
 from exports.listing import export_list
@@ -46,6 +47,12 @@ class RoleRequired:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         abort(403)
+
+
+# Flask-Admin's peewee converter only knows the old PrimaryKeyField: without this, the
+# AutoField id of an inline row is a required number and a NEW inline row (a question, a
+# choice, a branch link) cannot be added (the browser sends an empty id).
+INLINE_ID = {"form_overrides": {"id": HiddenField}, "form_args": {"id": {"validators": [Optional()]}}}
 
 
 def _user():

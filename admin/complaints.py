@@ -17,9 +17,11 @@ from models.clock import now
 from models.complaints import CALLBACK_CHANNELS, SATISFACTION, callbacks_due
 from models.i18n import label_of
 from models import workflow
+from models.privacy import contact_shown_ids, mask
+from models.scope import branch_ids, get_in_scope, parse_id, scoped
 from models.workflow import WorkflowError
 
-from .base import DomainModelView, RoleBaseView, _user
+from .base import DomainModelView, RoleBaseView, _user, scope_or_404
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
 
@@ -94,7 +96,9 @@ def _field_label(object_type, name):
 
 
 def _active_staff():
-    return list(Staff.select(Staff, Branch).join(Branch).where(Staff.active).order_by(Branch.name, Staff.name))
+    """The active staff of the user's branch scope (hand-overs and verifiers stay in scope)."""
+    return list(scoped(Staff.select(Staff, Branch).join(Branch).where(Staff.active).order_by(Branch.name, Staff.name),
+                       _user(), Staff))
 
 
 def _parse_date(text, message):
@@ -105,8 +109,8 @@ def _parse_date(text, message):
 
 
 def _staff_from_form(key, message):
-    value = request.form.get(key, "")
-    staff = Staff.get_or_none(Staff.id == int(value)) if value.isdigit() else None
+    """The staff member chosen in the form, if in the user's scope."""
+    staff = get_in_scope(Staff, request.form.get(key, ""), _user())
     if staff is None:
         raise WorkflowError(str(message))
     return staff
@@ -182,15 +186,19 @@ class ComplaintAdmin(DomainModelView):
 
     @action("escalate", _l("Escalate"), _l("Escalate the selected complaints?"))
     def action_escalate(self, ids):
-        complaints = list(Complaint.select().where(Complaint.id.in_([int(i) for i in ids if str(i).isdigit()])))
+        complaints = list(self.get_query().where(Complaint.id.in_([int(i) for i in ids])))
         count = workflow.escalate(complaints, _user(), request.form.get("reason", ""))
         flash(_("%(count)d complaints escalated.", count=count), "success")
 
     @expose("/assign/", methods=("GET", "POST"))
     def assign_view(self):
-        source = request.values.get("ids", "")
-        ids = [int(i) for i in source.split(",") if i.strip().isdigit()]
-        complaints = list(Complaint.select().where(Complaint.id.in_(ids)).order_by(Complaint.id)) if ids else []
+        source = request.values.get("ids", "")[:20000]
+        ids = [parse_id(i) for i in source.split(",") if i.strip()]
+        if None in ids:
+            abort(400)
+        complaints = list(self.get_query().where(Complaint.id.in_(ids)).order_by(Complaint.id)) if ids else []
+        if len(complaints) != len(set(ids)):
+            abort(404)  # an id out of the user's scope, or gone
         if not complaints:
             flash(_("Select the complaints to assign first."), "error")
             return redirect(url_for(".index_view"))
@@ -255,9 +263,7 @@ class ComplaintAdmin(DomainModelView):
 
     @expose("/stage/", methods=("POST",))
     def stage_view(self):
-        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = self.get_one(request.args.get("id"))
         stage = request.form.get("stage", "")
         try:
             on_time = workflow.complete_stage(complaint, stage, _user(), **self._stage_deliverable(stage))
@@ -278,9 +284,7 @@ class ComplaintAdmin(DomainModelView):
 
     @expose("/escalate/", methods=("POST",))
     def escalate_view(self):
-        complaint = Complaint.get_or_none(Complaint.id == request.args.get("id", type=int))
-        if complaint is None:
-            abort(404)
+        complaint = self.get_one(request.args.get("id"))
         if workflow.escalate([complaint], _user(), request.form.get("reason", "").strip()):
             flash(_("Complaint %(number)s escalated.", number=complaint.number), "success")
         else:
@@ -305,9 +309,7 @@ class RectificationAdmin(DomainModelView):
 
     @expose("/print/")
     def print_view(self):
-        worksheet = Rectification.get_or_none(Rectification.id == request.args.get("id", type=int))
-        if worksheet is None:
-            abort(404)
+        worksheet = self.get_one(request.args.get("id"))
         complaint = worksheet.complaint
         return self.render("admin/complaints/worksheet.html", worksheet=worksheet, complaint=complaint,
                            field=lambda name: Rectification._meta.fields[name], printed_at=now())
@@ -333,12 +335,10 @@ class CallbacksDueView(RoleBaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         today = now().date()
-        horizon = request.args.get("days", default=0, type=int)
+        horizon = request.args.get("days", default=0, type=int) or 0
         horizon = max(0, min(horizon, 90))
         if request.method == "POST":
-            customer = Customer.get_or_none(Customer.id == request.form.get("customer", type=int))
-            if customer is None:
-                abort(404)
+            customer = scope_or_404(Customer, request.form.get("customer"))
             try:
                 workflow.record_scheduled_callback(
                     customer, _user(), due_date=_parse_date(request.form.get("due_date"), _l("Invalid due date.")),
@@ -349,7 +349,10 @@ class CallbacksDueView(RoleBaseView):
             else:
                 flash(_("Callback to %(customer)s recorded.", customer=str(customer)), "success")
                 return redirect(url_for(".index", days=horizon or None))
-        rows = callbacks_due(today, horizon)
+        rows = callbacks_due(today, horizon, branches=branch_ids(_user()))
+        shown = contact_shown_ids(_user(), [row["customer"] for row in rows])
+        for row in rows:
+            row["phone"] = row["customer"].phone if row["customer"].id in shown else mask("phone", row["customer"].phone)
         return self.render("admin/complaints/callbacks_due.html", rows=rows, today=today, horizon=horizon,
                            channel_choices=CALLBACK_CHANNELS, satisfaction_choices=SATISFACTION,
                            posted=request.form if request.method == "POST" else {})

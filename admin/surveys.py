@@ -10,21 +10,20 @@ from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_admin.contrib.peewee.form import InlineFormAdmin
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
-from wtforms.fields import HiddenField
-from wtforms.validators import Optional
 
-from models import Answer, Branch, Choice, Customer, Invitation, OpenLink, Question, Response, Survey
+from models import Answer, Branch, Choice, Complaint, Customer, Invitation, OpenLink, Question, Response, Survey
 from models.audit import record
 from models.clock import now
 from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
 from models.i18n import label_of
-from models.survey_links import (INVITATION_STATUSES, customers_matching, invitation_status,
+from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matching, invitation_status,
                                  invite_closed_complaints, invite_customers, mark_sent, response_rates,
                                  status_condition, survey_summary)
 from models.survey_templates import create_from_template, template_choices
+from models.scope import branch_choices, branch_ids, get_in_scope, ids_in_scope, parse_id, scoped
 from surveys.links import public_url, qr_bytes
 
-from .base import DomainModelView, ReadOnlyModelView, _user, attach_related
+from .base import INLINE_ID, DomainModelView, ReadOnlyModelView, _user, attach_related, scope_or_404
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, RelatedFilter, branch_filter
 
 
@@ -33,10 +32,6 @@ def survey_filter(column):
                          options=lambda: [(s.id, s.title) for s in Survey.select().order_by(Survey.id.desc())])
 
 
-# Flask-Admin's peewee converter only knows the old PrimaryKeyField: without this, the
-# AutoField id of an inline row is a required number and a NEW question or choice
-# cannot be added (the browser sends an empty id).
-INLINE_ID = {"form_overrides": {"id": HiddenField}, "form_args": {"id": {"validators": [Optional()]}}}
 
 
 class QuestionInline(InlineFormAdmin):
@@ -83,7 +78,7 @@ class SurveyAdmin(DomainModelView):
         if kwargs.get("execute", True) is not False:
             # two grouped queries for the page's response rates, read by the column formatter
             # (kept on the request, not on the view object that all requests share)
-            g.survey_rates = response_rates([row.id for row in rows])
+            g.survey_rates = response_rates([row.id for row in rows], branches=branch_ids(_user()))
         return count, rows
 
     @expose("/templates/", methods=("GET", "POST"))
@@ -103,36 +98,48 @@ class SurveyAdmin(DomainModelView):
 
     @expose("/details/")
     def details_view(self):
-        survey = Survey.get_or_none(Survey.id == request.args.get("id", type=int))
-        if survey is not None:
-            questions = list(Question.select().where(Question.survey == survey).order_by(Question.position))
-            self._template_args.update(
-                survey_questions=questions,
-                open_links=list(OpenLink.select().where(OpenLink.survey == survey).order_by(OpenLink.id)),
-                status_counts=survey_summary(survey), status_labels=INVITATION_STATUSES,
-                rate=response_rates([survey.id])[survey.id], public_url=public_url,
-                question_kind=lambda code: label_of(Question.kind.choices, code))
+        survey = self.get_one(request.args.get("id"))
+        questions = list(Question.select().where(Question.survey == survey).order_by(Question.position))
+        branches = branch_ids(_user())
+        self._template_args.update(
+            survey_questions=questions,
+            open_links=list(scoped(OpenLink.select().where(OpenLink.survey == survey).order_by(OpenLink.id),
+                                   _user())),
+            status_counts=survey_summary(survey, branches=branches), status_labels=INVITATION_STATUSES,
+            rate=response_rates([survey.id], branches=branches)[survey.id], public_url=public_url,
+            link_branches=_link_branches(),
+            question_kind=lambda code: label_of(Question.kind.choices, code))
         return super().details_view()
 
     @expose("/open-link/", methods=("POST",))
     def new_open_link(self):
-        """One click from the survey page: a new open link, straight to its printable QR code."""
-        survey = Survey.get_or_none(Survey.id == request.form.get("survey", type=int))
-        if survey is None:
-            abort(404)
+        """One click from the survey page: a new open link, straight to its printable QR code.
+        A manager of some branches makes a link of one of them (its answers count for it);
+        the director and the administrator make a link of the whole office."""
+        survey = scope_or_404(Survey, request.form.get("survey"))
         label = request.form.get("label", "").strip()[:100]
-        link = OpenLink.create(survey=survey, label=label)
+        branches = _link_branches()
+        branch = None
+        if branches:
+            branch = scope_or_404(Branch, request.form.get("branch") or branches[0].id)
+        link = OpenLink.create(survey=survey, label=label, branch=branch)
         record(link, "create", _user())
         return redirect(url_for("openlink.print_qr", link_id=link.id))
 
     @action("invite_closed_complaints", _l("Invite the customers of closed complaints (callback survey)"))
     def action_invite_closed_complaints(self, ids):
         created = 0
-        for survey in Survey.select().where(Survey.id.in_(ids)):
-            for invitation in invite_closed_complaints(survey):
+        closed = scoped(Complaint.select(), _user())
+        for survey in Survey.select().where(Survey.id.in_([int(i) for i in ids])):
+            for invitation in invite_closed_complaints(survey, complaints=closed):
                 record(invitation, "create", _user())
                 created += 1
         flash(_("%(n)d invitations created.", n=created), "success")
+
+
+def _link_branches():
+    """The branches a limited-scope user makes open links for (empty: the whole office)."""
+    return [] if branch_ids(_user()) is None else branch_choices(_user())
 
 
 def refuse_if_answered(question_ids):
@@ -158,10 +165,7 @@ class LinkQrMixin:
     """QR code downloads (PNG, SVG) and a printable page for a link of this view's model."""
 
     def _link(self, link_id):
-        link = self.model.get_or_none(self.model.id == link_id)
-        if link is None:
-            abort(404)
-        return link
+        return scope_or_404(self.model, link_id)
 
     @expose("/qr/<int:link_id>.<kind>")
     def qr(self, link_id, kind):
@@ -246,24 +250,33 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
     def invite_filtered(self):
         """Invite every customer of a filtered list (branch, grade, lifecycle, kind)."""
         source = request.form if request.method == "POST" else request.args
-        criteria = {"branch_id": source.get("branch", type=int), "grade": source.get("grade") or None,
-                    "lifecycle": source.get("lifecycle") or None, "kind": source.get("kind") or None,
+        branch = source.get("branch") or None
+        if branch is not None:
+            branch = scope_or_404(Branch, branch).id
+        criteria = {"branch_id": branch, "grade": _choice(source, "grade", GRADES),
+                    "lifecycle": _choice(source, "lifecycle", LIFECYCLES), "kind": _choice(source, "kind", CUSTOMER_KINDS),
                     "include_churned": source.get("include_churned") == "y"}
-        matching = customers_matching(**criteria)
+        matching = scoped(customers_matching(**criteria), _user(), Customer)
         if request.method == "POST":
-            return self._create_invitations(request.form.get("survey", type=int), [c.id for c in matching],
+            back_args = {k: v for k, v in criteria.items() if v and k != "include_churned"}
+            back_args = {{"branch_id": "branch"}.get(k, k): v for k, v in back_args.items()}
+            if criteria["include_churned"]:
+                back_args["include_churned"] = "y"
+            return self._create_invitations(request.form.get("survey"), [c.id for c in matching],
                                             request.form.get("expires_in_days", "").strip(),
-                                            back=url_for(".invite_filtered", **request.form.to_dict()))
+                                            back=url_for(".invite_filtered", **back_args))
         surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
         return self.render("admin/surveys/invite_filtered.html", surveys=surveys, count=matching.count(),
-                           criteria=source, branches=list(Branch.select().order_by(Branch.name)),
+                           criteria=source, branches=branch_choices(_user()),
                            grades=GRADES, lifecycles=LIFECYCLES, kinds=CUSTOMER_KINDS)
 
     def _create_invitations(self, survey_id, customer_ids, days, back):
-        survey = Survey.get_or_none(Survey.id == survey_id)
+        survey = get_in_scope(Survey, survey_id, _user())
         if survey is None or not customer_ids:
             flash(_("Choose a survey and at least one customer."), "error")
             return redirect(back)
+        if set(customer_ids) - ids_in_scope(Customer, customer_ids, _user()):
+            abort(404)
         if days and not (days.isdigit() and 1 <= int(days) <= 366):
             flash(_("Validity must be a whole number of days from 1 to 366."), "error")
             return redirect(back)
@@ -282,16 +295,24 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
     @expose("/bulk/", methods=("POST",))
     def bulk_invite(self):
         """Target of the customer list's "Invite to a survey" action (the ticked customers)."""
-        customer_ids = [i for i in request.form.getlist("customer") if i.isdigit()]
-        return self._create_invitations(request.form.get("survey", type=int), customer_ids,
+        customer_ids = [parse_id(i) for i in request.form.getlist("customer")[:BULK_LIMIT + 1]]
+        if None in customer_ids:
+            abort(400)
+        return self._create_invitations(request.form.get("survey"), customer_ids,
                                         request.form.get("expires_in_days", "").strip(),
                                         back=url_for("customer.index_view"))
+
+
+def _choice(source, name, choices):
+    """A choice code from the query or form, or None when absent or not one of `choices`."""
+    value = source.get(name) or None
+    return value if value in dict(choices) else None
 
 
 def invite_form(view, customer_ids):
     """The page the customer list's action shows: which survey, how long the links stay valid."""
     surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
-    count = Customer.select().where(Customer.id.in_([int(i) for i in customer_ids])).count()
+    count = scoped(Customer.select().where(Customer.id.in_([int(i) for i in customer_ids])), _user()).count()
     return view.render("admin/surveys/invite.html", surveys=surveys, customer_ids=customer_ids, count=count)
 
 
@@ -311,7 +332,7 @@ class ResponseAdmin(ReadOnlyModelView):
 
     @expose("/details/")
     def details_view(self):
-        response_id = request.args.get("id", type=int)
+        response_id = self.get_one(request.args.get("id")).id
         answers = (Answer.select(Answer, Question).join(Question).where(Answer.response == response_id)
                    .order_by(Question.position, Question.id, Answer.id))
         rows = list(answers)

@@ -364,9 +364,10 @@ def next_callback_due(first_deal_date, last_done=None):
         months += 1 if months < 12 else 3
 
 
-def callbacks_due(today, horizon_days=0):
+def callbacks_due(today, horizon_days=0, branches=None):
     """Customers whose next scheduled callback falls on or before today + horizon_days,
-    most overdue first. Two queries whatever the number of customers."""
+    most overdue first; of `branches` (ids) only when given (models.scope.branch_ids).
+    Two queries whatever the number of customers."""
     from peewee import JOIN, fn
     last_done = (Callback.select(Callback.customer, fn.MAX(Callback.done_at).alias("last_done"))
                  .where(Callback.kind == "scheduled", Callback.done_at.is_null(False))
@@ -379,6 +380,8 @@ def callbacks_due(today, horizon_days=0):
                                         attr="manager")
                  .where(Customer.first_deal_date.is_null(False), Customer.churned == False)  # noqa: E712
                  .order_by(Customer.id))
+    if branches is not None:
+        customers = customers.where(Customer.branch.in_(list(branches)))
     limit = today + timedelta(days=horizon_days)
     due = []
     for customer in customers:

@@ -148,7 +148,7 @@ class Schema:
             pattern = re.compile(
                 r'((?:FOREIGN KEY \("{0}"\)|"{0}" [^,]*?)\s*REFERENCES\s+"?\w+"?\s*\("?\w+"?\))'
                 r'(\s+ON DELETE (?:CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION))?'.format(re.escape(column)))
-            sql, count = pattern.subn(lambda m: m.group(1) + f" ON DELETE {action}", sql, count=1)
+            sql, count = pattern.subn(lambda m, action=action: m.group(1) + f" ON DELETE {action}", sql, count=1)
             if count != 1:
                 raise RuntimeError(f"cannot find the foreign key {table}.{column} in {sql!r}")
         version = self.database.execute_sql("PRAGMA schema_version").fetchone()[0]

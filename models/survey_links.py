@@ -97,11 +97,13 @@ def customers_matching(branch_id=None, grade=None, lifecycle=None, kind=None, in
     return query
 
 
-def invite_closed_complaints(survey, expires_at=None):
-    """One invitation (callback survey) for each closed complaint that has none for `survey`."""
+def invite_closed_complaints(survey, expires_at=None, complaints=None):
+    """One invitation (callback survey) for each closed complaint that has none for `survey`
+    (among `complaints`, a Complaint query, when given: e.g. the user's branch scope)."""
     already = Invitation.select(Invitation.complaint).where(
         (Invitation.survey == survey) & Invitation.complaint.is_null(False))
-    complaints = Complaint.select().where((Complaint.stage == "closed") & Complaint.id.not_in(already))
+    complaints = (complaints if complaints is not None else Complaint.select()).where(
+        (Complaint.stage == "closed") & Complaint.id.not_in(already))
     with db.atomic():
         return [Invitation.create(survey=survey, complaint=c, customer=c.customer_id, expires_at=expires_at)
                 for c in complaints]
@@ -124,28 +126,40 @@ def mark_opened(invitation, moment=None):
         invitation.opened_at = moment
 
 
-def response_rates(survey_ids):
+def _in_branches(query, model, branches):
+    """`query` limited to the rows of `model` in `branches` (ids; None: every branch)."""
+    if branches is None:
+        return query
+    from .scope import condition
+    return query.where(condition(model, branches))
+
+
+def response_rates(survey_ids, branches=None):
     """{survey id: {'invited', 'answered', 'responses', 'rate'}} in two queries.
-    rate = answered invitations / invitations (None when nobody was invited)."""
+    rate = answered invitations / invitations (None when nobody was invited). Counted over
+    the invitations and responses of `branches` (ids) when given (models.scope)."""
     ids = list(survey_ids)
     stats = {i: {"invited": 0, "answered": 0, "responses": 0, "rate": None} for i in ids}
     if not ids:
         return stats
     answered = fn.SUM(Case(None, [(Invitation.answered_at.is_null(False), 1)], 0))
-    for row in (Invitation.select(Invitation.survey, fn.COUNT(Invitation.id).alias("invited"), answered.alias("answered"))
-                .where(Invitation.survey.in_(ids)).group_by(Invitation.survey).dicts()):
+    invitations = _in_branches(Invitation.select(Invitation.survey, fn.COUNT(Invitation.id).alias("invited"),
+                                                 answered.alias("answered")), Invitation, branches)
+    for row in invitations.where(Invitation.survey.in_(ids)).group_by(Invitation.survey).dicts():
         entry = stats[row["survey"]]
         entry["invited"], entry["answered"] = row["invited"], int(row["answered"] or 0)
         entry["rate"] = entry["answered"] / entry["invited"] if entry["invited"] else None
-    for row in (Response.select(Response.survey, fn.COUNT(Response.id).alias("n"))
-                .where(Response.survey.in_(ids)).group_by(Response.survey).dicts()):
+    responses = _in_branches(Response.select(Response.survey, fn.COUNT(Response.id).alias("n")), Response, branches)
+    for row in responses.where(Response.survey.in_(ids)).group_by(Response.survey).dicts():
         stats[row["survey"]]["responses"] = row["n"]
     return stats
 
 
-def survey_summary(survey):
-    """Counts per invitation status for one survey (for its admin page)."""
+def survey_summary(survey, branches=None):
+    """Counts per invitation status for one survey (for its admin page), of `branches` (ids)
+    when given (models.scope)."""
     moment = now()
-    return {code: Invitation.select().where((Invitation.survey == survey) & status_condition(code, moment)).count()
+    return {code: _in_branches(Invitation.select(), Invitation, branches)
+            .where((Invitation.survey == survey) & status_condition(code, moment)).count()
             for code, _label in INVITATION_STATUSES}
 
