@@ -5,22 +5,25 @@ filters, render, and link each figure to the admin list behind it."""
 from datetime import date, timedelta
 
 import pygal
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from pygal.style import Style
 
-from models import Award, Branch, Complaint, Invitation, Response, Staff, Survey
+from auth import safe_next
+from models import Award, Branch, Complaint, Customer, Invitation, Response, Staff, Survey
 from models import reports
 from models.clock import now
 from models.customers import GRADES
 from models.i18n import label_of
+from models.privacy import contact_shown_ids, mask
 from models.recognition import AWARD_KINDS, STAR_KINDS, approve_service_star
+from models.scope import branch_choices, branch_ids, figure_branches, get_in_scope, ranking_for, scoped
 from models.surveys import DIMENSIONS, QUESTION_KINDS
 
-from .base import DashboardView, RoleBaseView
+from .base import DashboardView, RoleBaseView, _user, scope_or_404
 
 PERIOD_LABELS = {"week": _l("By week"), "month": _l("By month"), "quarter": _l("By quarter"),
                  "custom": _l("Custom")}
@@ -98,14 +101,22 @@ def period_from_args(default_kind, kinds):
 
 
 def _int_arg(name, model):
-    """The id in ?name= if such a row exists; a bad or unknown id is reported and ignored."""
+    """The id in ?name= if such a row exists in the user's branch scope; a bad, unknown or
+    out-of-scope id is reported the same way and ignored."""
     raw = request.args.get(name, "")
     if not raw:
         return None
-    if raw.isdigit() and model.select().where(model.id == int(raw)).exists():
-        return int(raw)
-    flash(_("Unknown %(what)s %(value)s: filter ignored.", what=name, value=raw), "error")
+    row = get_in_scope(model, raw, _user())
+    if row is not None:
+        return row.id
+    flash(_("Unknown %(what)s %(value)s: filter ignored.", what=name, value=raw[:20]), "error")
     return None
+
+
+def _figures_branch(branch):
+    """The `branch` argument of the figures: the chosen branch, else the user's branches (or
+    None for every branch: the director and the administrator)."""
+    return figure_branches(_user(), branch)[0]
 
 
 def _grade_arg():
@@ -117,12 +128,25 @@ def _grade_arg():
 
 
 def _branches():
-    return list(Branch.select(Branch.id, Branch.name).order_by(Branch.name))
+    return branch_choices(_user())
+
+
+# the query arguments the scoring pages read; links keep these and nothing else
+PAGE_ARGS = ("period", "at", "from", "to", "branch", "staff", "grade", "trend", "quadrant")
+
+
+def kept_args(**changes):
+    """The page's own query arguments (PAGE_ARGS) with `changes`, for links to the same page:
+    anything else in the query string (e.g. ?endpoint= or ?_method=, which url_for would take
+    as its own arguments) is dropped."""
+    args = {k: v[:40] for k, v in request.args.items() if k in PAGE_ARGS}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v is not None}
 
 
 def _nav(period):
     """Query args of the previous and next period, keeping the other filters."""
-    args = {k: v for k, v in request.args.items() if k not in ("at", "from", "to")}
+    args = {k: v for k, v in kept_args().items() if k not in ("at", "from", "to")}
     if period.kind == "custom":
         return None, None
     return ({**args, "period": period.kind, "at": period.previous().start.date().isoformat()},
@@ -189,10 +213,13 @@ class BranchRankingView(ManagerView):
         if problem:
             flash(_('The setting "ranking_weights" is not valid, the default weights are used: '
                     '{"sla": 0.4, "satisfaction": 0.4, "complaints": 0.2}.'), "warning")
-        rows = reports.branch_ranking(period.start, period.end, grade=grade, weights=weights)
+        rows = ranking_for(reports.branch_ranking(period.start, period.end, grade=grade, weights=weights),
+                           branch_ids(_user()))
         links = {}
         if not grade:
             for row in rows:
+                if not row["in_scope"]:
+                    continue  # another branch: its rank and scores, not its complaints
                 links[row["branch_id"]] = list_url("complaint", [
                     (Complaint.received_at, "DateTimeBetweenFilter", between(period)),
                     (Complaint.branch, "RelatedFilter", row["branch_id"])])
@@ -208,7 +235,7 @@ class StaffScoreboardView(ManagerView):
     def index(self):
         period = period_from_args("month", ("month", "quarter"))
         branch = _int_arg("branch", Branch)
-        rows = reports.staff_scoreboard(period.start, period.end, branch=branch)
+        rows = reports.staff_scoreboard(period.start, period.end, branch=_figures_branch(branch))
         kind = STAR_KINDS[period.kind]
         awarded = {a.staff_id: a for a in Award.select().where(Award.kind == kind, Award.period == period.label)}
         previous, following = _nav(period)
@@ -222,15 +249,14 @@ class StaffScoreboardView(ManagerView):
         kind = request.form.get("kind", "")
         period_label = request.form.get("period", "").strip()
         staff_id = request.form.get("staff_id", "")
-        back = request.form.get("next") or url_for(".index")
-        if not back.startswith("/") or back.startswith("//"):
-            back = url_for(".index")
-        staff = Staff.get_or_none(Staff.id == int(staff_id)) if staff_id.isdigit() else None
+        back = safe_next(request.form.get("next")) or url_for(".index")
+        staff = get_in_scope(Staff, staff_id, _user())
         period = _period_of_label(kind, period_label)
         if staff is None or period is None:
             flash(_("Not approved: choose a staff member from the candidate list of a month or quarter."), "error")
             return redirect(back)
-        if staff.id not in {row["staff_id"] for row in reports.star_candidates(period.start, period.end)}:
+        if staff.id not in {row["staff_id"] for row in reports.star_candidates(period.start, period.end,
+                                                                              branch=_figures_branch(None))}:
             flash(_("Not approved: %(name)s is not a candidate for %(period)s (no customer vote, or a penalty "
                     "in the period).", name=staff.name, period=period_label), "error")
             return redirect(back)
@@ -247,9 +273,7 @@ class StaffScoreboardView(ManagerView):
 
     @expose("/certificate/<int:award_id>/")
     def certificate(self, award_id):
-        award = Award.get_or_none(Award.id == award_id)
-        if award is None:
-            abort(404)
+        award = scope_or_404(Award, award_id)
         return self.render("admin/reports/certificate.html", award=award, staff=award.staff,
                            branch=award.staff.branch, kind_label=label_of(AWARD_KINDS, award.kind))
 
@@ -283,17 +307,16 @@ class SurveyAnalyticsView(ManagerView):
 
     @expose("/<int:survey_id>/")
     def survey(self, survey_id):
-        survey = Survey.get_or_none(Survey.id == survey_id)
-        if survey is None:
-            abort(404)
+        survey = scope_or_404(Survey, survey_id)
         if not request.args.get("period"):
             period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
         else:
             period = period_from_args("month", ("week", "month", "quarter", "custom"))
         branch, staff = _int_arg("branch", Branch), _int_arg("staff", Staff)
-        figures = reports.survey_analytics(survey, period.start, period.end, branch=branch, staff=staff)
-        staff_list = list(Staff.select(Staff.id, Staff.name, Staff.employee_no).where(Staff.active == True)  # noqa: E712
-                          .order_by(Staff.name))
+        figures = reports.survey_analytics(survey, period.start, period.end, branch=_figures_branch(branch),
+                                           staff=staff)
+        staff_list = list(scoped(Staff.select(Staff.id, Staff.name, Staff.employee_no, Staff.branch)
+                                 .where(Staff.active == True).order_by(Staff.name), _user()))  # noqa: E712
         return self.render("admin/reports/survey.html", survey=survey, period=period, figures=figures,
                            branch=branch, staff=staff, branches=_branches(), staff_list=staff_list,
                            kind_label=lambda code: label_of(QUESTION_KINDS, code),
@@ -313,10 +336,25 @@ class CustomerQuadrantView(ManagerView):
         quadrant = request.args.get("quadrant", "silent_protester")
         if quadrant not in reports.QUADRANTS:
             quadrant = "silent_protester"
-        placed = reports.customer_quadrants(period.start, period.end, branch=branch, grade=grade)
+        placed = reports.customer_quadrants(period.start, period.end, branch=_figures_branch(branch), grade=grade)
+        _mask_phones(placed)
         return self.render("admin/reports/quadrants.html", period=period, placed=placed, quadrant=quadrant,
+                           kept_args=kept_args,
                            quadrant_labels=QUADRANT_LABELS, branch=branch, grade=grade, branches=_branches(),
                            satisfied_at=reports.SATISFIED_AT)
+
+
+def _mask_phones(placed):
+    """The quadrant lists show a phone in full only to the people who own the customer
+    (models.privacy); the customer page has the logged "show"."""
+    ids = [row["customer_id"] for rows in placed.values() for row in rows]
+    customers = list(Customer.select(Customer.id, Customer.branch, Customer.account_manager)
+                     .where(Customer.id.in_(ids))) if ids else []
+    shown = contact_shown_ids(_user(), customers)
+    for rows in placed.values():
+        for row in rows:
+            if row["customer_id"] not in shown:
+                row["phone"] = mask("phone", row["phone"])
 
 
 class ScoringDashboardView(DashboardView):
@@ -330,7 +368,7 @@ class ScoringDashboardView(DashboardView):
         if trend_kind not in ("week", "month"):
             trend_kind = "week"
         branch = _int_arg("branch", Branch)
-        summary = reports.dashboard_summary(period, trend_kind, branch=branch)
+        summary = reports.dashboard_summary(period, trend_kind, branch=_figures_branch(branch))
         rates_chart, received_chart = trend_charts(summary["trend"])
         previous, following = _nav(period)
         return self.render("admin/dashboard.html", summary=summary, period=period, links=dashboard_links(summary, branch),

@@ -7,10 +7,15 @@ staff_scoreboard() with their documented headings.
 
 Every figure is read with SQL aggregates or streamed rows (a few queries per sheet, never one
 per row). Times are office-local naive datetimes; the period is [start, end).
+
+A workbook covers the branches of the user who downloads it (Period.branches, from
+models.scope.branch_ids): every sheet counts only their rows, and the branch ranking shows
+the other branches' ranks and scores only (models.scope.ranking_for).
 """
 import calendar
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Optional
 
 from flask_babel import gettext as _
 from peewee import JOIN, Case, fn
@@ -21,6 +26,7 @@ from models.clock import now
 from models.complaints import STAGES
 from models.customers import GRADES
 from models.i18n import label_of
+from models.scope import condition
 from models.surveys import SURVEY_KINDS
 
 from .writers import DATE, DATETIME, NUMBER, PERCENT, TEXT, Column, Sheet
@@ -41,19 +47,25 @@ class Period:
     kind: str  # weekly | monthly
     start: datetime
     end: datetime  # exclusive
+    branches: Optional[frozenset] = None  # branch ids the report covers; None: every branch
 
     @classmethod
-    def of(cls, kind, day):
+    def of(cls, kind, day, branches=None):
         """The calendar week (Monday to Sunday) or month containing `day`."""
+        branches = None if branches is None else frozenset(branches)
         if kind == "weekly":
             monday = day - timedelta(days=day.weekday())
             start = datetime.combine(monday, time())
-            return cls(kind, start, start + timedelta(days=7))
+            return cls(kind, start, start + timedelta(days=7), branches)
         if kind == "monthly":
             start = datetime.combine(day.replace(day=1), time())
             days = calendar.monthrange(day.year, day.month)[1]
-            return cls(kind, start, start + timedelta(days=days))
+            return cls(kind, start, start + timedelta(days=days), branches)
         raise ValueError(kind)
+
+    def scoped(self, query, model):
+        """`query` limited to the rows of `model` in the branches the report covers."""
+        return query if self.branches is None else query.where(condition(model, self.branches))
 
     @property
     def last_day(self):
@@ -88,6 +100,10 @@ def overview_sheet(period):
         (_("Overdue counted at"), period.as_of),
         (_("Generated at"), now()),
     ]
+    if period.branches is not None:
+        names = [name for (name,) in Branch.select(Branch.name).where(Branch.id.in_(sorted(period.branches)))
+                 .order_by(Branch.name).tuples()]
+        rows.append((_("Branches"), "、".join(names)))
     return Sheet(_("Overview"), [Column(_("Item"), TEXT, 20), Column(_("Value"), "any", 36)], iter(rows))
 
 
@@ -99,7 +115,8 @@ def complaints_by_stage_sheet(period):
     query = (Branch.select(Branch.name, Branch.region, fn.COUNT(Complaint.id), *stage_counts, overdue)
              .join(Complaint, JOIN.LEFT_OUTER, on=((Complaint.branch == Branch.id) & period.contains(Complaint.received_at)))
              .group_by(Branch.id, Branch.name, Branch.region)
-             .order_by(Branch.region, Branch.name).tuples())
+             .order_by(Branch.region, Branch.name))
+    query = period.scoped(query, Branch).tuples()
     columns = ([Column(_("Branch"), TEXT), Column(_("Region"), TEXT, 10), Column(_("Complaints received"), NUMBER)]
                + [Column(_("Now at: %(stage)s", stage=label), NUMBER) for _code, label in STAGES]
                + [Column(_("Overdue now"), NUMBER)])
@@ -123,7 +140,8 @@ def sla_breaches_sheet(period):
     query = (Branch.select(Branch.name, Branch.region, fn.COUNT(Complaint.id), *sums)
              .join(Complaint, JOIN.LEFT_OUTER, on=((Complaint.branch == Branch.id) & period.contains(Complaint.received_at)))
              .group_by(Branch.id, Branch.name, Branch.region)
-             .order_by(Branch.region, Branch.name).tuples())
+             .order_by(Branch.region, Branch.name))
+    query = period.scoped(query, Branch).tuples()
     stage_labels = dict(STAGES)
     columns = ([Column(_("Branch"), TEXT), Column(_("Region"), TEXT, 10), Column(_("Complaints received"), NUMBER)]
                + [Column(_("Late: %(stage)s", stage=stage_labels[stage]), NUMBER) for _d, _u, stage in SLA_STAGES]
@@ -140,19 +158,20 @@ def survey_summary_sheet(period):
     """Per survey with activity in the period: responses, invitations, response rate,
     average rating and CSAT (share of 4-5) on 1-5 items, NPS on 0-10 items."""
     in_period = period.contains(Response.submitted_at)
-    responses = dict(Response.select(Response.survey, fn.COUNT(Response.id)).where(in_period)
-                     .group_by(Response.survey).tuples())
+    responses = dict(period.scoped(Response.select(Response.survey, fn.COUNT(Response.id)).where(in_period),
+                                   Response).group_by(Response.survey).tuples())
     invitations = {sid: (sent, answered) for sid, sent, answered in
-                   Invitation.select(Invitation.survey, fn.COUNT(Invitation.id),
-                                     fn.SUM(Case(None, [(Invitation.answered_at.is_null(False), 1)], 0)))
-                   .where(period.contains(Invitation.created_at)).group_by(Invitation.survey).tuples()}
+                   period.scoped(Invitation.select(Invitation.survey, fn.COUNT(Invitation.id),
+                                                   fn.SUM(Case(None, [(Invitation.answered_at.is_null(False), 1)], 0)))
+                                 .where(period.contains(Invitation.created_at)), Invitation)
+                   .group_by(Invitation.survey).tuples()}
 
     def answers_of(kind, *aggregates):
         return {row[0]: row[1:] for row in
-                Answer.select(Response.survey, *aggregates)
-                .join(Question, on=(Answer.question == Question.id))
-                .switch(Answer).join(Response, on=(Answer.response == Response.id))
-                .where(in_period, Question.kind == kind, Answer.value.is_null(False))
+                period.scoped(Answer.select(Response.survey, *aggregates)
+                              .join(Question, on=(Answer.question == Question.id))
+                              .switch(Answer).join(Response, on=(Answer.response == Response.id))
+                              .where(in_period, Question.kind == kind, Answer.value.is_null(False)), Response)
                 .group_by(Response.survey).tuples()}
     ratings = answers_of("rating", fn.COUNT(Answer.id), fn.AVG(Answer.value),
                          fn.SUM(Case(None, [(Answer.value >= 4, 1)], 0)))
@@ -212,11 +231,13 @@ def satisfaction_table_sheet(period):
                  .join(customer_branch, JOIN.LEFT_OUTER, on=(Customer.branch == customer_branch.id))
                  .switch(Response).join(followup, JOIN.LEFT_OUTER, on=(Response.followup_complaint == followup.id))
                  .join(Rectification, JOIN.LEFT_OUTER, on=(Rectification.complaint == followup.id))
-                 .where(in_period).order_by(Response.id).tuples())
+                 .where(in_period).order_by(Response.id))
+    responses = period.scoped(responses, Response).tuples()
     answers = (Answer.select(Answer.response, Question.kind, Answer.value, Answer.text)
                .join(Question, on=(Answer.question == Question.id))
                .switch(Answer).join(Response, on=(Answer.response == Response.id))
-               .where(in_period).order_by(Answer.response, Question.position, Question.id, Answer.id).tuples())
+               .where(in_period).order_by(Answer.response, Question.position, Question.id, Answer.id))
+    answers = period.scoped(answers, Response).tuples()
     columns = [Column(_("Submitted at"), DATETIME), Column(_("Survey"), TEXT, 24), Column(_("Branch"), TEXT),
                Column(_("Region"), TEXT, 10), Column(_("Customer"), TEXT, 24), Column(_("Customer grade"), TEXT),
                Column(_("Total score"), NUMBER), Column(_("Opinion"), TEXT, 40),
@@ -256,8 +277,8 @@ def survey_responses_sheets(period):
     """Per survey with responses in the period, one sheet in wide format: one row per
     response, one column per question (like LimeSurvey / Formbricks exports)."""
     in_period = period.contains(Response.submitted_at)
-    survey_ids = [sid for (sid,) in Response.select(Response.survey).where(in_period).distinct()
-                  .order_by(Response.survey).tuples()]
+    survey_ids = [sid for (sid,) in period.scoped(Response.select(Response.survey).where(in_period), Response)
+                  .distinct().order_by(Response.survey).tuples()]
     for survey in Survey.select().where(Survey.id.in_(survey_ids)).order_by(Survey.id) if survey_ids else ():
         questions = list(Question.select(Question.id, Question.text, Question.kind)
                          .where(Question.survey == survey.id).order_by(Question.position, Question.id).tuples())
@@ -272,14 +293,16 @@ def _survey_responses_sheet(period, survey, questions):
                  .join(Customer, JOIN.LEFT_OUTER, on=(Response.customer == Customer.id))
                  .switch(Response).join(branch, JOIN.LEFT_OUTER, on=(Response.branch == branch.id))
                  .switch(Response).join(staff, JOIN.LEFT_OUTER, on=(Response.staff == staff.id))
-                 .where(in_period).order_by(Response.id).tuples())
+                 .where(in_period).order_by(Response.id))
+    responses = period.scoped(responses, Response).tuples()
     picked = Staff.alias()
     answers = (Answer.select(Answer.response, Answer.question, Answer.value, Answer.expectation, Choice.text,
                              picked.name, Answer.text)
                .join(Response, on=(Answer.response == Response.id))
                .switch(Answer).join(Choice, JOIN.LEFT_OUTER, on=(Answer.choice == Choice.id))
                .switch(Answer).join(picked, JOIN.LEFT_OUTER, on=(Answer.staff == picked.id))
-               .where(in_period).order_by(Answer.response, Answer.id).tuples())
+               .where(in_period).order_by(Answer.response, Answer.id))
+    answers = period.scoped(answers, Response).tuples()
     question_columns, slots = _question_columns(questions)
     kinds = {question_id: kind for question_id, _text, kind in questions}
     fixed = [Column(_("Response"), NUMBER, 9), Column(_("Submitted at"), DATETIME), Column(_("Customer"), TEXT),
@@ -328,15 +351,19 @@ def _scoring_sheet(title, headings, rows):
 
 
 def branch_ranking_sheet(period):
-    """各分公司排名 of the period (composite and tie rules: models.reports.branch_ranking)."""
+    """各分公司排名 of the period (composite and tie rules: models.reports.branch_ranking); other
+    branches than the report's: rank and scores only (models.scope.ranking_for)."""
     from models.reports import RANKING_COLUMNS, branch_ranking
-    return _scoring_sheet(_("Branch ranking"), RANKING_COLUMNS, branch_ranking(period.start, period.end))
+    from models.scope import ranking_for
+    rows = ranking_for(branch_ranking(period.start, period.end), period.branches)
+    return _scoring_sheet(_("Branch ranking"), RANKING_COLUMNS, rows)
 
 
 def staff_scoreboard_sheet(period):
     """Staff scoreboard of the period, service-star candidates first (models.reports.staff_scoreboard)."""
     from models.reports import STAFF_COLUMNS, staff_scoreboard
-    return _scoring_sheet(_("Staff scoreboard"), STAFF_COLUMNS, staff_scoreboard(period.start, period.end))
+    branch = None if period.branches is None else sorted(period.branches)
+    return _scoring_sheet(_("Staff scoreboard"), STAFF_COLUMNS, staff_scoreboard(period.start, period.end, branch=branch))
 
 
 # Sheet builders in workbook order. Each takes the Period and returns a Sheet or an iterable of Sheets.
@@ -352,8 +379,11 @@ REPORT_SHEETS = [
 ]
 
 
-def report_sheets(period, builders=None):
-    """The sheets of the report for `period`, built one after the other as they are written."""
+def report_sheets(period, builders=None, branches=None):
+    """The sheets of the report for `period`, built one after the other as they are written;
+    `branches`: the ids the report covers (None: every branch; models.scope.branch_ids)."""
+    if branches is not None:
+        period = Period(period.kind, period.start, period.end, frozenset(branches))
     for build in builders or REPORT_SHEETS:
         result = build(period)
         if isinstance(result, Sheet):

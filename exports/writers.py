@@ -41,6 +41,7 @@ class Sheet:
     columns: list
     rows: Iterable
     count: int = field(default=0, init=False)  # rows written, set while writing
+    personal_data: bool = False  # holds customers' personal data (the export log says so)
 
 
 def display_width(text):

@@ -7,8 +7,9 @@ Conventions shared by every function here:
   datetimes. A week starts on Monday 00:00; a month on the 1st 00:00; a quarter on
   1 Jan / 1 Apr / 1 Jul / 1 Oct 00:00. A custom period from date A to date B includes both
   days: [A 00:00, B+1 00:00).
-* Filters: `branch` (a Branch or its id) and `grade` (a customer grade code, e.g. "vip");
-  both optional. Every figure takes the period first: fn(start, end, branch=None, grade=None).
+* Filters: `branch` (a Branch, its id, or a list of ids: a user's branch scope, see
+  models.scope — an empty list selects nothing) and `grade` (a customer grade code, e.g.
+  "vip"); both optional. Every figure takes the period first: fn(start, end, branch=None, grade=None).
 * Results are plain data (dicts, lists, numbers); percentages are floats 0–100, or None
   when there is nothing to divide by ("no data" is not the same as 0 %).
 * SQL is portable (SQLite and PostgreSQL): counts of conditions are SUM(CASE … THEN 1
@@ -135,15 +136,23 @@ def last_periods(kind, count=12, moment=None):
     return periods
 
 
+# Days a page may ask about: a period around 9999-12-31 would end after the last date Python
+# (and the databases) can hold, and nobody ranks branches in the year 1.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def parse_period(kind, at=None, first=None, last=None, moment=None):
     """The period a page asks for: kind week/month/quarter around date `at` (text YYYY-MM-DD,
     default today), or kind "custom" from `first` to `last`. Raises ValueError with a message
     a user can act on."""
     def _day(text, what):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except (TypeError, ValueError):
             raise ValueError(f"{what}: expected a date like 2026-11-23, got {text!r}") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"{what}: {day} is outside {FIRST_DAY} to {LAST_DAY}")
+        return day
     if kind == "custom":
         return custom_period(_day(first, "from"), _day(last, "to"))
     if kind not in PERIOD_KINDS:
@@ -155,6 +164,13 @@ def parse_period(kind, at=None, first=None, last=None, moment=None):
 
 def _id(value):
     return getattr(value, "id", value)
+
+
+def _in_branch(column, branch):
+    """`column` (a foreign key to Branch) is `branch`: a Branch, an id, or a collection of ids."""
+    if isinstance(branch, (list, tuple, set, frozenset)):
+        return column.in_(list(branch))
+    return column == _id(branch)
 
 
 def _count_if(condition):
@@ -171,8 +187,8 @@ def _customers_of_grade(grade):
 
 def _complaint_filters(query, start, end, branch=None, grade=None, staff=None):
     query = query.where(Complaint.received_at >= start, Complaint.received_at < end)
-    if branch:
-        query = query.where(Complaint.branch == _id(branch))
+    if branch is not None:
+        query = query.where(_in_branch(Complaint.branch, branch))
     if grade:
         query = query.where(Complaint.customer.in_(_customers_of_grade(grade)))
     if staff:
@@ -182,8 +198,8 @@ def _complaint_filters(query, start, end, branch=None, grade=None, staff=None):
 
 def _response_filters(query, start, end, branch=None, grade=None, staff=None, survey=None):
     query = query.where(Response.submitted_at >= start, Response.submitted_at < end)
-    if branch:
-        query = query.where(Response.branch == _id(branch))
+    if branch is not None:
+        query = query.where(_in_branch(Response.branch, branch))
     if grade:
         query = query.where(Response.customer.in_(_customers_of_grade(grade)))
     if staff:
@@ -214,8 +230,8 @@ def open_by_stage(branch=None, moment=None):
     overdue = _count_if(Complaint.due_at < moment)
     query = (Complaint.select(Complaint.stage, fn.COUNT(Complaint.id), overdue)
              .where(Complaint.stage.in_(OPEN_STAGES)).group_by(Complaint.stage))
-    if branch:
-        query = query.where(Complaint.branch == _id(branch))
+    if branch is not None:
+        query = query.where(_in_branch(Complaint.branch, branch))
     found = {stage: (count, int(late or 0)) for stage, count, late in query.tuples()}
     return {stage: found.get(stage, (0, 0)) for stage in OPEN_STAGES}
 
@@ -308,8 +324,8 @@ def response_rate(start, end, branch=None, grade=None):
     """{sent, answered, rate}: invitations sent in [start, end) and how many of them were answered."""
     query = Invitation.select(fn.COUNT(Invitation.id), _count_if(Invitation.answered_at.is_null(False))).where(
         Invitation.sent_at >= start, Invitation.sent_at < end)
-    if branch:
-        query = query.where(Invitation.customer.in_(Customer.select(Customer.id).where(Customer.branch == _id(branch))))
+    if branch is not None:
+        query = query.where(Invitation.customer.in_(Customer.select(Customer.id).where(_in_branch(Customer.branch, branch))))
     if grade:
         query = query.where(Invitation.customer.in_(_customers_of_grade(grade)))
     sent, answered = [int(v or 0) for v in query.tuples().first()]
@@ -485,8 +501,8 @@ def staff_scoreboard(start, end, branch=None, grade=None):
     """
     staff_query = (Staff.select(Staff, Branch).join(Branch).where(Staff.active == True)  # noqa: E712
                    .order_by(Staff.name, Staff.employee_no))
-    if branch:
-        staff_query = staff_query.where(Staff.branch == _id(branch))
+    if branch is not None:
+        staff_query = staff_query.where(_in_branch(Staff.branch, branch))
     people = list(staff_query)
 
     votes_query = (Answer.select(Answer.staff, fn.COUNT(Answer.id)).join(Question).switch(Answer).join(Response)
@@ -617,8 +633,8 @@ def customer_quadrants(start, end, branch=None, grade=None):
     phone, branch, grade, mean, scores, complaints, comments.
     """
     def customer_scope(query, customer_column):
-        if branch:
-            query = query.where(customer_column.in_(Customer.select(Customer.id).where(Customer.branch == _id(branch))))
+        if branch is not None:
+            query = query.where(customer_column.in_(Customer.select(Customer.id).where(_in_branch(Customer.branch, branch))))
         if grade:
             query = query.where(customer_column.in_(_customers_of_grade(grade)))
         return query
@@ -683,8 +699,8 @@ def dashboard_summary(period=None, trend_kind="week", branch=None):
     period = period or period_of("month", moment)
     by_stage = open_by_stage(branch, moment)
     open_complaints = Complaint.select().where(Complaint.stage.in_(OPEN_STAGES))
-    if branch:
-        open_complaints = open_complaints.where(Complaint.branch == _id(branch))
+    if branch is not None:
+        open_complaints = open_complaints.where(_in_branch(Complaint.branch, branch))
     sat = _satisfaction_by(None, period.start, period.end, branch=branch).get(None, _NO_SATISFACTION)
     return {
         "now": moment,

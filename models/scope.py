@@ -401,20 +401,18 @@ def figure_branches(user, requested=None):
 
 
 # Branch-ranking keys shown for branches outside the viewer's scope: rank and scores only.
-RANKING_PUBLIC_KEYS = ("rank", "branch_id", "branch", "region", "score", "sla_score", "satisfaction_score",
-                       "complaint_score")
+RANKING_PUBLIC_KEYS = ("rank", "branch_id", "branch", "region", "score", "sla_score", "sla_rate",
+                       "satisfaction_score", "csat", "nps", "complaint_score")
 
 
-def ranking_for(rows, user):
-    """A branch ranking (models.reports.branch_ranking rows) as `user` may see it: every branch's
-    rank and scores, but the counts behind them (complaints, customers, stages, ratings) only for
-    the branches in scope; `in_scope` tells which rows are the viewer's own."""
-    scope = branch_ids(user)
+def ranking_for(rows, branches):
+    """A branch ranking (models.reports.branch_ranking rows) as seen from `branches` (ids; None:
+    every branch, e.g. branch_ids(user)): every branch's rank and scores, but the counts behind
+    them (complaints, customers, stages, ratings) only for `branches`; `in_scope` marks those."""
     shown = []
     for row in rows:
-        own = scope is None or row["branch_id"] in scope
+        own = branches is None or row["branch_id"] in branches
         shown.append({**row, "in_scope": own} if own else
-                     {**{key: row.get(key) for key in RANKING_PUBLIC_KEYS}, "in_scope": False})
+                     {**{key: (value if key in RANKING_PUBLIC_KEYS else None) for key, value in row.items()},
+                      "in_scope": False})
     return shown
-
-
