@@ -55,7 +55,7 @@ def _sqlite_url_in(root, url):
     if not url.startswith(prefix) or url.startswith(prefix + "/") or url == prefix + ":memory:":
         return url
     path = (root / url[len(prefix):]).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # instance/: private (customer data)
     return prefix + str(path)
 
 
@@ -67,7 +67,7 @@ def _secret_key(instance_path):
     reading the same complete key, never an empty or half-written file."""
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -115,12 +115,8 @@ def create_app(config=None):
     def _open_db():
         db.connect(reuse_if_open=True)
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    import hardening
+    hardening.init_app(app)  # error pages, input guard, Content-Security-Policy, no-store
 
     @app.teardown_appcontext
     def _close_db(exc):

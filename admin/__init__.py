@@ -56,9 +56,11 @@ REPORT_VIEWS = [
 
 
 def init_admin(app):
+    from hardening import csp_nonce
     admin = Admin(
         app,
         name=_l("Service desk"),
+        csp_nonce_generator=csp_nonce,
         index_view=ScoringDashboardView(name=_l("Dashboard"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/service_base.html", swatch="cerulean", fluid=True),
     )

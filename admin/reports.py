@@ -2,6 +2,7 @@
 approval that creates the Award and its printable certificate), survey analytics and
 customer quadrants. The figures come from models.reports; these views only parse the
 filters, render, and link each figure to the admin list behind it."""
+import re
 from datetime import date, timedelta
 
 import pygal
@@ -160,9 +161,14 @@ CHART_STYLE = Style(background="transparent", plot_background="#ffffff", font_fa
                     major_label_font_size=13, legend_font_size=14, title_font_size=16)
 
 
+_SVG_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+
+
 def _svg(chart):
-    # js=[]: pygal's default tooltips script comes from a CDN; the app must work offline.
-    return Markup(chart.render(is_unicode=True))
+    # js=[]: pygal's default tooltips script comes from a CDN; the app must work offline. The
+    # inline config script it still writes is dropped: it only feeds that tooltips script, and
+    # the Content-Security-Policy would refuse it.
+    return Markup(_SVG_SCRIPT.sub("", chart.render(is_unicode=True)))
 
 
 def trend_charts(rows):

@@ -18,6 +18,7 @@ answer is attributed to (open link's branch, else its staff member's branch, els
 branch in the setting survey.unattributed_branch_id, else the first active branch).
 """
 import json
+import re
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context
@@ -98,9 +99,13 @@ def _single(value):
     return "" if value is None else str(value).strip()
 
 
+# an optional minus and at most three digits ("--5", "5-", "1e3" are not numbers)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,3}")
+
+
 def _number(value, kind):
     low, high = SCALES[kind]
-    if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 3:
+    if not _WHOLE_NUMBER.fullmatch(value):
         return None, _l("Please choose a value from %(low)d to %(high)d.", low=low, high=high)
     number = int(value)
     if not low <= number <= high:

@@ -4,6 +4,7 @@ SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
 ``sqlite:///path/to/file.db`` or ``postgresql://user:password@host:5432/name``.
 """
 import atexit
+import os
 
 from peewee import (AutoField, BigAutoField, BigIntegerField, DatabaseProxy, DecimalField, ForeignKeyField,
                     IntegerField, Model, PostgresqlDatabase, SmallIntegerField, SqliteDatabase)
@@ -29,6 +30,31 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+def create_private_file(path):
+    """Create the SQLite database file readable by its owner only (0600), in a folder only its
+    owner can enter (0700) when that folder is new: customer files are personal data. An
+    existing file or folder is left as it is. SQLite gives its -wal and -shm files the
+    database file's permissions."""
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another worker created it first
+
+
+class PrivateSqliteDatabase(PooledSqliteDatabase):
+    """The pooled SQLite database, whose file is created private (create_private_file) by the
+    first connection, not when the app starts (a CLI command on a missing file creates none)."""
+
+    def _connect(self):
+        create_private_file(self.database)
+        return super()._connect()
+
+
 def open_database(url):
     """Return a peewee Database for a playhouse.db_url URL (sqlite:/// or postgresql://).
 
@@ -52,7 +78,7 @@ def open_database(url):
         # `timeout` of a pooled database is how long to wait for a free connection (the
         # busy timeout is the pragma above)
         parsed.setdefault("timeout", 30)
-        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
+        return PrivateSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
     if url.startswith(("postgres://", "postgresql://")):
         # fail fast when the server is unreachable instead of hanging a worker
         parsed = parse(url)

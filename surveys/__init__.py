@@ -69,14 +69,12 @@ def _too_large(_exc):
 
 @bp.errorhandler(CSRFError)
 def _csrf_expired(_exc):
-    """The page stayed open too long (or cookies are off): show the form again with the
-    answers kept, instead of a bare 400."""
-    token = (request.view_args or {}).get("token")
-    model = {"surveys.invitation_page": Invitation, "surveys.open_link_page": OpenLink}.get(request.endpoint)
-    if model is None:
-        return render_template("surveys/message.html", kind="expired_form"), 400
-    link = fetch_link_or_404(model, token)
-    return _render_form(link, keep=request.form, notice="expired_form", status=400)
+    """The page stayed open too long (or cookies are off): one polite page, the same for a
+    live link and a dead one (the token is not even looked up, so the answer tells nothing
+    about it), carrying the answers back in a form with a fresh token: "send again" posts
+    them to the same link, which then stores them or shows the unavailable page."""
+    kept = [(key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"]
+    return render_template("surveys/message.html", kind="expired_form", resend=kept, action=request.path), 400
 
 
 def _render_form(link, keep=None, errors=None, notice=None, status=200):

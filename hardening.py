@@ -1,0 +1,82 @@
+"""What every response gets, whatever page it comes from:
+
+* **Error pages** in the product's look and language for every 4xx and 5xx, never Werkzeug's
+  English page; input the database cannot take (a number beyond its column, a malformed value
+  PostgreSQL refuses) answers 400 with that page, never 500.
+* **Input guard**: a NUL character anywhere in the path, the query or a form field is refused
+  with 400 before a view runs (PostgreSQL rejects it inside any statement).
+* **Content-Security-Policy** with a fresh nonce per request: only the app's own scripts and
+  scripts carrying the nonce run (Flask-Admin's, ours); injected markup cannot run script,
+  inline event handlers included. Styles may be inline (Flask-Admin and the charts need it).
+* **Cache-Control: no-store** on every admin page and download (customer files, exports) and
+  on the login page, so nothing of it stays in a shared browser's cache or a proxy.
+"""
+import logging
+import secrets
+
+from flask import g, render_template, request
+from peewee import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+PRIVATE_PREFIXES = ("/admin", "/login", "/logout")
+
+
+def csp_nonce():
+    """This request's script nonce (Flask-Admin's csp_nonce_generator; templates: csp_nonce())."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def error_page(error):
+    """The product's page for an HTTP error (its code, a sentence, a way back). Headers the
+    error carries (Allow of a 405) are kept."""
+    code = getattr(error, "code", None) or 500
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"] \
+        if isinstance(error, HTTPException) else []
+    return render_template("errors/error.html", code=code), code, headers
+
+
+def _bad_input(error):
+    """A value the database refused (number out of range, malformed literal): the user's input,
+    not a fault of the server. Logged, answered 400."""
+    log.warning("bad input refused by the database on %s %s: %s", request.method, request.path, error)
+    return error_page(BadRequest())
+
+
+def _has_nul(values):
+    return any("\x00" in key or "\x00" in value for key, value in values)
+
+
+def init_app(app):
+    @app.before_request
+    def _refuse_nul_characters():
+        if "\x00" in request.path or _has_nul(request.args.items(multi=True)):
+            return error_page(BadRequest())
+        if request.method in ("POST", "PUT", "PATCH") and _has_nul(request.form.items(multi=True)):
+            return error_page(BadRequest())
+        return None
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+        if request.path.startswith(PRIVATE_PREFIXES) and "/static/" not in request.path:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        return response
+
+    @app.context_processor
+    def _nonce():
+        return {"csp_nonce": csp_nonce}
+
+    app.register_error_handler(HTTPException, error_page)  # 500 included (InternalServerError)
+    app.register_error_handler(DataError, _bad_input)
+    app.register_error_handler(OverflowError, _bad_input)
