@@ -17,6 +17,7 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
+from flask_admin.model.fields import AjaxSelectField
 from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -345,11 +346,17 @@ class DomainModelView(RoleRequired, ModelView):
     # ------------------------------------------------------------------ forms
     def validate_form(self, form):
         """Unique values are checked here so the user sees an error next to the field;
-        the database constraint still catches a race."""
+        the database constraint still catches a race. A select2 field given an id that is not
+        a row in the user's scope is an error (Flask-Admin would store "nothing chosen")."""
         if not super().validate_form(form):
             return False
         if request.method != "POST":
             return True
+        for field in form:
+            raw = getattr(field, "raw_data", None)
+            if isinstance(field, AjaxSelectField) and raw and raw[0] not in ("", "__None") and field.data is None:
+                field.errors = list(field.errors) + [_("Not a valid choice.")]
+                return False
         current_id = parse_id(request.args.get("id"))
         ok = True
         for name, field in self.model._meta.fields.items():

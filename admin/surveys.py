@@ -235,6 +235,11 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
     form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
     form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses"]
 
+    def on_model_change(self, form, model, is_created):
+        """A personal link is for a customer (or a closed complaint's customer)."""
+        if model.customer_id is None and model.complaint_id is None:
+            raise ValueError(str(_l("An invitation needs a customer or a complaint.")))
+
     @action("print_letters", _l("Print invitation letters"))
     def action_print_letters(self, ids):
         invitations = list(Invitation.select().where(Invitation.id.in_([int(i) for i in ids])).order_by(Invitation.id))

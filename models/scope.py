@@ -243,12 +243,13 @@ def shared_type_names():
 
 def open_choice(field):
     """True for a foreign key whose form choices list every row, not just the ones in scope
-    (OPEN_CHOICES): naming another branch and its staff member as responsible for a complaint
-    is how the complaint reaches that branch."""
+    (OPEN_CHOICES): naming another branch as responsible for a complaint is how the complaint
+    reaches that branch (its manager then names the responsible staff member). Branch names
+    are no secret: the ranking shows them all."""
     return (field.model.__name__, field.name) in OPEN_CHOICES
 
 
-OPEN_CHOICES = {("Complaint", "responsible_branch"), ("Complaint", "responsible_staff")}
+OPEN_CHOICES = {("Complaint", "responsible_branch")}
 
 
 def declare(model, rule):

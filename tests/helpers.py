@@ -149,3 +149,50 @@ class AppServer:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def make_branch_rows(branch, marker, survey=None):
+    """One row of every kind that belongs to `branch`, its texts carrying `marker` (so a test
+    can look for it in any page or file): staff, customer, complaint with worksheet, callback,
+    award, reward/penalty, an open link, an invitation, a response with answers (a rating, a
+    vote for the staff member, a comment), their history. Returns {kind: row}."""
+    from datetime import date
+
+    from models import (Answer, Award, Callback, Invitation, OpenLink, Question, Rectification, Response,
+                        RewardPenalty, Survey)
+    from models.audit import record
+
+    rows = {"branch": branch}
+    digits = f"{sum(map(ord, marker)) * 7919 % 10 ** 8:08d}"  # a phone number of this marker's own
+    rows["staff"] = make_staff(branch, f"{marker}-E1", name=f"{marker}员工", phone="137" + digits)
+    rows["customer"] = make_customer(branch, name=f"{marker}客户", phone="139" + digits,
+                                     email=f"{marker.lower()}@example.com", account_manager=rows["staff"])
+    rows["complaint"] = make_complaint(rows["customer"], title=f"{marker}投诉：服务态度",
+                                       first_responder=rows["staff"], responsible_staff=rows["staff"])
+    rows["rectification"] = Rectification.create(
+        complaint=rows["complaint"], problem_description=f"{marker}整改", cause_analysis="原因",
+        immediate_measures="措施", long_term_measures="长期", promised_date=date(2026, 12, 1))
+    rows["callback"] = Callback.create(customer=rows["customer"], complaint=rows["complaint"], staff=rows["staff"],
+                                       outcome=f"{marker}回访结果")
+    rows["award"] = Award.create(staff=rows["staff"], kind="innovation_individual", reason=f"{marker}奖励理由")
+    rows["rewardpenalty"] = RewardPenalty.create(staff=rows["staff"], kind="verbal_warning",
+                                                 reason=f"{marker}处罚理由", complaint=rows["complaint"])
+    if survey is None:
+        survey = Survey.get_or_none(Survey.title == "共用问卷") or Survey.create(title="共用问卷")
+    rating = Question.get_or_none(Question.survey == survey, Question.kind == "rating") or \
+        Question.create(survey=survey, position=1, text="满意度", kind="rating")
+    vote = Question.get_or_none(Question.survey == survey, Question.kind == "staff") or \
+        Question.create(survey=survey, position=2, text="服务之星", kind="staff")
+    comment = Question.get_or_none(Question.survey == survey, Question.kind == "text") or \
+        Question.create(survey=survey, position=3, text="意见", kind="text", required=False)
+    rows["survey"] = survey
+    rows["openlink"] = OpenLink.create(survey=survey, branch=branch, label=f"{marker}开放链接")
+    rows["invitation"] = Invitation.create(survey=survey, customer=rows["customer"])
+    rows["response"] = Response.create(survey=survey, invitation=rows["invitation"], customer=rows["customer"],
+                                       branch=branch, staff=rows["staff"])
+    rows["answer"] = Answer.create(response=rows["response"], question=comment, text=f"{marker}意见内容")
+    Answer.create(response=rows["response"], question=rating, value=2)
+    Answer.create(response=rows["response"], question=vote, staff=rows["staff"])
+    for kind in ("staff", "customer", "complaint", "callback", "award"):
+        record(rows[kind], "create")
+    return rows
