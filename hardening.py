@@ -8,10 +8,16 @@
 * **Content-Security-Policy** with a fresh nonce per request: only the app's own scripts and
   scripts carrying the nonce run (Flask-Admin's, ours); injected markup cannot run script,
   inline event handlers included. Styles may be inline (Flask-Admin and the charts need it).
+  Flask-Admin writes four kinds of inline handler into its pages (a delete confirmation, the
+  "add a row" button of inline forms, the list actions menu, "return false" on filter links);
+  INLINE_HANDLERS turns
+  exactly those into data attributes that the nonce'd script of admin/service_base.html acts
+  on. Any other inline handler stays in the page and is blocked.
 * **Cache-Control: no-store** on every admin page and download (customer files, exports) and
   on the login page, so nothing of it stays in a shared browser's cache or a proxy.
 """
 import logging
+import re
 import secrets
 
 from flask import g, render_template, request
@@ -24,6 +30,22 @@ CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 
        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 PRIVATE_PREFIXES = ("/admin", "/login", "/logout")
+# Flask-Admin's own inline handlers (its 2.2 templates) -> data attributes the nonce'd script
+# of admin/service_base.html acts on
+INLINE_HANDLERS = [
+    (re.compile(r"""onclick="return faHelpers\.safeConfirm\('((?:[^"'\\]|\\.)*)'\);\""""),
+     lambda m: 'data-confirm="{}"'.format(m.group(1).replace("\\", ""))),
+    (re.compile(r"""onclick="faForm\.addInlineField\(this, '([\w-]+)'\);\""""), r'data-add-inline="\1"'),
+    (re.compile(r"""onclick="return modelActions\.execute\('(\w+)'\);\""""), r'data-model-action="\1"'),
+    (re.compile(r"""onclick="return false;\""""), "data-no-follow"),
+]
+
+
+def rewrite_inline_handlers(html):
+    """Flask-Admin's known inline handlers as data attributes; any other stays (and is blocked)."""
+    for pattern, replacement in INLINE_HANDLERS:
+        html = pattern.sub(replacement, html)
+    return html
 
 
 def csp_nonce():
@@ -71,11 +93,12 @@ def init_app(app):
         if request.path.startswith(PRIVATE_PREFIXES) and "/static/" not in request.path:
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
+            if response.mimetype == "text/html" and not response.direct_passthrough and not response.is_streamed:
+                response.set_data(rewrite_inline_handlers(response.get_data(as_text=True)))
         return response
 
-    @app.context_processor
-    def _nonce():
-        return {"csp_nonce": csp_nonce}
+    # a global, not a context variable: imported template macros see globals only
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     app.register_error_handler(HTTPException, error_page)  # 500 included (InternalServerError)
     app.register_error_handler(DataError, _bad_input)
