@@ -212,3 +212,24 @@ def test_history_names_the_related_rows_of_a_change(demo_app, clients):
                              & (History.field == "branch"))
         assert change.old_value == f"{old_branch.name} (#{old_branch.id})"
         assert change.new_value == f"{new_branch.name} (#{new_branch.id})"
+
+
+def test_demo_manager_sees_one_branch_and_the_director_all(demo_app):
+    from models.scope import branch_ids
+    with demo_app.app_context():
+        manager, director = User.get(User.username == "manager"), User.get(User.username == "director")
+        assert [Branch.get_by_id(b).name for b in branch_ids(manager)] == ["甘宁分公司"]
+        assert branch_ids(director) is None
+        total = Customer.select().count()
+        own = Customer.select().where(Customer.branch.in_(list(branch_ids(manager)))).count()
+        assert 0 < own < total
+    pages = {}
+    for username in ("manager", "director"):
+        client = Client(demo_app.test_client())
+        client.login(username, PASSWORDS[username])
+        page = client.get("/admin/customer/?page_size=100").get_data(as_text=True)
+        pages[username] = int(re.search(r"\((\d+)\)", page.split('class="nav-link active"', 1)[1]).group(1))
+    assert pages == {"manager": own, "director": total}
+    result = demo_app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert "manager / manager-demo-2026 / manager / 甘宁分公司" in result.output
+    assert "director / director-demo-2026 / director / all branches" in result.output
