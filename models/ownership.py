@@ -10,7 +10,7 @@
     so that no follow-up waits without an owner.
 * A hand-over changes the owner and is recorded ('handover' history row, models.workflow.assign).
 * Told about a complaint: its owner; the managers of its branch (accounts with role "manager"
-  whose staff record belongs to the branch); the service directors (role "director"; when the
+  whose staff record belongs to the branch, or linked to it: models.scope); the service directors (role "director"; when the
   office has none, the administrators) for escalations.
 """
 from .org import Staff, User
@@ -48,9 +48,11 @@ def followup_owner(customer, branch_id):
 
 
 def branch_managers(branch_id):
-    """Active accounts with role "manager" whose staff record belongs to the branch."""
-    return list(User.select().join(Staff, on=(User.staff == Staff.id))
-                .where(User.role == "manager", User.active == True, Staff.branch == branch_id)  # noqa: E712
+    """Active accounts with role "manager" that belong to the branch: through their staff record
+    or a branch link (a manager of several branches, models.scope)."""
+    from .scope import members_of
+    return list(User.select().where(User.role == "manager", User.active == True,  # noqa: E712
+                                    User.id.in_(members_of([branch_id])))
                 .order_by(User.id))
 
 
