@@ -15,7 +15,7 @@ from .helpers import Client, make_branch_rows
 BAD_IDS = ["", "abc", "-1", "0", "1.5", "1e3", "9" * 20, str(2 ** 63), str(2 ** 31), "١", "%00", "1;DROP",
            "' OR 1=1 --", "[]", "{}", " ", "0x10"]
 # every admin URL and method gets these (the whole list goes to the pages that read one id)
-SWEEP_IDS = ["", "abc", "-1", "9" * 20, str(2 ** 31), "1.5"]
+SWEEP_IDS = ["abc", "-1", "9" * 20, str(2 ** 31)]
 FUZZ = settings(max_examples=8, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
