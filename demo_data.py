@@ -8,6 +8,7 @@ from models import (Answer, Award, Branch, Callback, Choice, Complaint, Customer
 from models import clock, workflow
 from models.audit import record
 from models.clock import now
+from models.complaints import DEFAULT_SLA_HOURS, STAGE_TABLE
 from models.customers import CHURN_SHARES
 
 DEMO_LOGINS = [
@@ -99,7 +100,7 @@ def seed(random_seed=2026):
                 churned=churned, churn_reason=_weighted_churn(rng) if churned else None))
         counts["customers"] = len(customers)
 
-        stages = ["received", "acknowledged", "resolved", "rectified", "called_back", "closed"]
+        stages = [stage.code for stage in STAGE_TABLE]
         complaints = []
         # numbers follow the order of receipt, as in the office
         ages = sorted((rng.choice([0.5, 2, 5, 20, 30, 50, 60, 80, 100, 200, 500, 1500]), rng.randrange(60))
@@ -109,7 +110,7 @@ def seed(random_seed=2026):
             branch_staff = [s for s in staff if s.branch_id == customer.branch_id]
             # older complaints are further along; a share of the recent ones are overdue
             received = moment - timedelta(hours=age_hours, minutes=minutes)
-            reachable = sum(1 for h in (1, 24, 48, 72) if age_hours > h * rng.uniform(0.3, 1.0))
+            reachable = sum(1 for h in DEFAULT_SLA_HOURS.values() if age_hours > h * rng.uniform(0.3, 1.0))
             stage_index = min(reachable + (1 if age_hours > 100 else 0), 5)
             if rng.random() < 0.25:
                 stage_index = max(stage_index - 1, 0)  # stuck: these become overdue

@@ -3,18 +3,19 @@
 Views stay thin: every workflow step is a function of models.workflow."""
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from flask import abort
 
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
-from models.complaints import CALLBACK_CHANNELS, SATISFACTION, callbacks_due
+from models.complaints import CALLBACK_CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
 from models.i18n import label_of
 from models import workflow
 from models.privacy import contact_shown_ids, mask
@@ -27,7 +28,7 @@ from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filte
 
 def _complaint_due(view, context, model, name):
     """Next deadline with time left, red when overdue, amber when due within 2 h."""
-    if model.stage == "closed" or model.due_at is None:
+    if not model.is_open or model.due_at is None:
         return ""
     left = model.due_at - now()
     seconds = int(left.total_seconds())
@@ -256,7 +257,7 @@ class ComplaintAdmin(DomainModelView):
         if stage == "called_back":
             return {"satisfaction": form.get("satisfaction"), "outcome": form.get("outcome"),
                     "channel": form.get("channel", "phone")}
-        if stage == "closed":
+        if stage == FINAL_STAGE:
             return {"closing_note": form.get("closing_note"),
                     "verifier": _staff_from_form("verifier", _l("Name the staff member who verified the effect.")).id}
         return {}
@@ -325,8 +326,7 @@ class CallbackAdmin(DomainModelView):
     form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
 
     def on_model_change(self, form, model, is_created):
-        if model.satisfaction is not None and model.done_at is None:
-            raise ValueError(str(_l("A callback with a satisfaction needs the time it was done.")))
+        model.validate()  # the rule lives in the model (Callback.validate)
 
 
 class CallbacksDueView(RoleBaseView):

@@ -44,9 +44,6 @@ class RewardPenaltyAdmin(DomainModelView):
     form_excluded_columns = ["recorded_by"]
 
     def on_model_change(self, form, model, is_created):
-        if model.kind == "cash" and not model.amount:
-            raise ValueError(str(_l("A cash bonus needs an amount.")))
-        if model.kind == "leave" and not model.leave_days:
-            raise ValueError(str(_l("Extra leave needs a number of days.")))
+        model.validate()  # the rule lives in the model (RewardPenalty.validate); refused before any write
         if is_created:
             model.recorded_by = current_user.id

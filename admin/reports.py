@@ -3,7 +3,7 @@ approval that creates the Award and its printable certificate), survey analytics
 customer quadrants. The figures come from models.reports; these views only parse the
 filters, render, and link each figure to the admin list behind it."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pygal
 from flask import current_app, flash, redirect, request, url_for
@@ -13,16 +13,17 @@ from flask_login import current_user
 from markupsafe import Markup
 from pygal.style import Style
 
-from auth import safe_next
 from models import Award, Branch, Complaint, Customer, Invitation, Response, Staff, Survey
 from models import reports
 from models.clock import now
 from models.customers import GRADES
 from models.i18n import label_of
 from models.privacy import contact_shown_ids, mask
-from models.recognition import AWARD_KINDS, STAR_KINDS, approve_service_star
+from models.recognition import AWARD_KINDS, STAR_KINDS, NotACandidate, approve_service_star
 from models.scope import branch_choices, branch_ids, figure_branches, get_in_scope, ranking_for, scoped
 from models.surveys import DIMENSIONS, QUESTION_KINDS
+
+from redirects import safe_next
 
 from .base import DashboardView, RoleBaseView, _user, scope_or_404
 
@@ -231,7 +232,8 @@ class BranchRankingView(ManagerView):
                     (Complaint.branch, "RelatedFilter", row["branch_id"])])
         previous, following = _nav(period)
         return self.render("admin/reports/ranking.html", period=period, rows=rows, grade=grade, weights=weights,
-                           chart=ranking_chart(rows), links=links, previous=previous, following=following)
+                           chart=ranking_chart(rows), links=links, previous=previous, following=following,
+                           ranking_note=reports.ranking_note)
 
 
 class StaffScoreboardView(ManagerView):
@@ -252,23 +254,23 @@ class StaffScoreboardView(ManagerView):
 
     @expose("/approve/", methods=("POST",))
     def approve(self):
+        """Approve a candidate as service star; the candidacy rule is approve_service_star's."""
         kind = request.form.get("kind", "")
         period_label = request.form.get("period", "").strip()
         staff_id = request.form.get("staff_id", "")
         back = safe_next(request.form.get("next")) or url_for(".index")
-        staff = get_in_scope(Staff, staff_id, _user())
-        period = _period_of_label(kind, period_label)
-        if staff is None or period is None:
+        staff = get_in_scope(Staff, staff_id, _user())  # a staff member of the user's branches
+        if staff is None:
             flash(_("Not approved: choose a staff member from the candidate list of a month or quarter."), "error")
             return redirect(back)
-        if staff.id not in {row["staff_id"] for row in reports.star_candidates(period.start, period.end,
-                                                                              branch=_figures_branch(None))}:
-            flash(_("Not approved: %(name)s is not a candidate for %(period)s (no customer vote, or a penalty "
-                    "in the period).", name=staff.name, period=period_label), "error")
+        try:
+            award, created = approve_service_star(
+                staff, kind, period_label, user=current_user._get_current_object(),
+                reason=request.form.get("reason", "").strip()[:2000] or _("Chosen by the customers' votes"),
+                prize=request.form.get("prize", "").strip()[:200])
+        except NotACandidate as refused:
+            flash(str(refused), "error")
             return redirect(back)
-        award, created = approve_service_star(
-            staff, kind, period_label, user=current_user._get_current_object(),
-            reason=request.form.get("reason", "").strip()[:2000] or _("Chosen by the customers' votes"), prize=request.form.get("prize", "").strip()[:200])
         if created:
             flash(_("%(name)s is %(award)s %(period)s.", name=staff.name, award=label_of(AWARD_KINDS, kind),
                     period=period_label), "success")
@@ -282,25 +284,6 @@ class StaffScoreboardView(ManagerView):
         award = scope_or_404(Award, award_id)
         return self.render("admin/reports/certificate.html", award=award, staff=award.staff,
                            branch=award.staff.branch, kind_label=label_of(AWARD_KINDS, award.kind))
-
-
-def _period_of_label(kind, label):
-    """The month of "2026-11" for a month star, the quarter of "2026-Q4" for a quarter star; else None."""
-    try:
-        if kind == "star_month":
-            year, month = label.split("-")
-            first_day = date(int(year), int(month), 1)
-        elif kind == "star_quarter":
-            year, quarter = label.split("-Q")
-            if not 1 <= int(quarter) <= 4:
-                return None
-            first_day = date(int(year), 3 * int(quarter) - 2, 1)
-        else:
-            return None
-    except ValueError:
-        return None
-    period = reports.period_of("month" if kind == "star_month" else "quarter", first_day)
-    return period if period.label == label else None
 
 
 class SurveyAnalyticsView(ManagerView):

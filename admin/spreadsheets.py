@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from exports import importer, staging
 from exports.listing import xlsx_response
 from exports.log import finish_export, start_export
-from exports.reports import REPORT_KINDS, Period, report_filename, report_sheets
+from exports.reports import REPORT_KINDS, REPORT_OF_PERIOD, report_filename, report_period, report_sheets
 from exports.writers import XLSX_MIMETYPE
 from models.clock import now
 from models.reports import FIRST_DAY, LAST_DAY
@@ -41,15 +41,15 @@ class ReportWorkbookView(RoleBaseView):
             day = None
         if kind not in REPORT_KINDS or day is None or not FIRST_DAY <= day <= LAST_DAY:
             return None
-        return Period.of(kind, day)
+        return report_period(kind, day)
 
     @expose("/")
     def index(self):
         period = self._period()
         if period is None:
             flash(_("Choose a report and a valid date."), "error")
-            period = Period.of("weekly", now().date())
-        return self.render("admin/exports/reports.html", period=period, kinds=REPORT_KINDS,
+            period = report_period("weekly", now().date())
+        return self.render("admin/exports/reports.html", period=period, kinds=REPORT_KINDS, report_of=REPORT_OF_PERIOD,
                            day=request.args.get("day") or now().date().isoformat())
 
     @expose("/download/")
@@ -63,7 +63,7 @@ class ReportWorkbookView(RoleBaseView):
         if branches is not None:
             filters["branches"] = [b.name for b in branch_choices(_user())]
         # the satisfaction table and the responses name customers
-        log = start_export(_user(), f"report:{period.kind}", "xlsx", filters, personal_data=True)
+        log = start_export(_user(), f"report:{REPORT_OF_PERIOD[period.kind]}", "xlsx", filters, personal_data=True)
         return xlsx_response(report_sheets(period, branches=branches), report_filename(period),
                              lambda rows: finish_export(log, rows))
 

@@ -17,8 +17,9 @@ from models.clock import now
 from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
 from models.i18n import label_of
 from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matching, invitation_status,
-                                 invite_closed_complaints, invite_customers, mark_sent, response_rates,
-                                 status_condition, survey_summary)
+                                 invite_closed_complaints, invite_customers, mark_sent, status_condition,
+                                 survey_summary)
+from models.reports import survey_response_rates
 from models.survey_templates import create_from_template, template_choices
 from models.scope import branch_choices, branch_ids, get_in_scope, ids_in_scope, parse_id, scoped
 from surveys.links import public_url, qr_bytes
@@ -40,14 +41,19 @@ class QuestionInline(InlineFormAdmin):
     form_args = INLINE_ID["form_args"]
 
 
+def response_rate_text(stats):
+    """The survey list's and survey page's response rate (models.reports.survey_response_rates)."""
+    if stats["rate"] is None:
+        return _("%(n)d responses, no invitation sent", n=stats["responses"])
+    return _("%(answered)d / %(sent)d sent answered (%(rate).1f%%), %(n)d responses", answered=stats["answered"],
+             sent=stats["sent"], rate=stats["rate"], n=stats["responses"])
+
+
 def _response_rate(view, context, model, name):
     stats = getattr(g, "survey_rates", {}).get(model.id)
-    if not stats:
-        return ""
-    if stats["rate"] is None:
-        return _("%(n)d responses, no invitations", n=stats["responses"])
-    return _("%(answered)d / %(invited)d invited (%(rate).0f%%), %(n)d responses", answered=stats["answered"],
-             invited=stats["invited"], rate=100 * stats["rate"], n=stats["responses"])
+    return Markup('<span class="response-rate" data-sent="{}" data-answered="{}" data-rate="{}">{}</span>').format(
+        stats["sent"], stats["answered"], "" if stats["rate"] is None else stats["rate"],
+        response_rate_text(stats)) if stats else ""
 
 
 class SurveyAdmin(DomainModelView):
@@ -78,7 +84,7 @@ class SurveyAdmin(DomainModelView):
         if kwargs.get("execute", True) is not False:
             # two grouped queries for the page's response rates, read by the column formatter
             # (kept on the request, not on the view object that all requests share)
-            g.survey_rates = response_rates([row.id for row in rows], branches=branch_ids(_user()))
+            g.survey_rates = survey_response_rates([row.id for row in rows], branch=_figures_branch())
         return count, rows
 
     @expose("/templates/", methods=("GET", "POST"))
@@ -100,14 +106,13 @@ class SurveyAdmin(DomainModelView):
     def details_view(self):
         survey = self.get_one(request.args.get("id"))
         questions = list(Question.select().where(Question.survey == survey).order_by(Question.position))
-        branches = branch_ids(_user())
         self._template_args.update(
             survey_questions=questions,
             open_links=list(scoped(OpenLink.select().where(OpenLink.survey == survey).order_by(OpenLink.id),
                                    _user())),
-            status_counts=survey_summary(survey, branches=branches), status_labels=INVITATION_STATUSES,
-            rate=response_rates([survey.id], branches=branches)[survey.id], public_url=public_url,
-            link_branches=_link_branches(),
+            status_counts=survey_summary(survey, branches=branch_ids(_user())), status_labels=INVITATION_STATUSES,
+            rate=survey_response_rates([survey.id], branch=_figures_branch())[survey.id],
+            rate_text=response_rate_text, public_url=public_url, link_branches=_link_branches(),
             question_kind=lambda code: label_of(Question.kind.choices, code))
         return super().details_view()
 
@@ -135,6 +140,12 @@ class SurveyAdmin(DomainModelView):
                 record(invitation, "create", _user())
                 created += 1
         flash(_("%(n)d invitations created.", n=created), "success")
+
+
+def _figures_branch():
+    """The `branch` argument of models.reports figures for the user: None or a list of ids."""
+    branches = branch_ids(_user())
+    return None if branches is None else sorted(branches)
 
 
 def _link_branches():

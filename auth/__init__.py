@@ -8,7 +8,6 @@ login and the time of the last request. It ends when:
 * it is older than SESSION_LIFETIME_HOURS (config, default 12: a working day), whatever happens.
 """
 import time
-from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
                    url_for)
@@ -23,6 +22,7 @@ from models import User
 from models.i18n import LANGUAGE_NAMES
 from models.clock import now
 from models.scope import parse_id
+from redirects import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -82,16 +82,6 @@ def _setup(state):
     login_manager.id_attribute = "get_session_id"
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-
-
-def safe_next(target):
-    """Only redirect to paths on this site (no scheme, no host)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 class LoginForm(FlaskForm):

@@ -39,8 +39,10 @@ def list_query(view):
 def view_sheet(view):
     """(count, Sheet, description) of the list behind `view` in the current request. The
     description names the columns that hold personal data, if any (sheet.personal_data)."""
+    from .reports import office_name
     count, query, description = list_query(view)
     sheet = model_sheet(view.name, view.model, query, view._export_columns)
+    sheet.print_title = (office_name(), str(view.name), f"{now():%Y-%m-%d %H:%M}")
     personal = personal_columns(view.model, [name for name, _label in view._export_columns])
     if personal:
         sheet.personal_data = True

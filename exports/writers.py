@@ -4,6 +4,12 @@ A Sheet is a title, a list of Columns (header label, kind, width) and an iterato
 tuples holding human values (str, int, float, Decimal, date, datetime, None). Nothing is
 kept in memory: xlsx goes through xlsxwriter's constant_memory mode (one row buffered), csv
 is a generator of byte chunks, so a response can start before the query has finished.
+
+Every xlsx sheet prints: A4, landscape when its columns are wider than a portrait page,
+scaled to one page wide (as many pages down as it needs), the header row repeated on every
+printed page, a page header with the print title (office, report or list, period) and a
+footer with the sheet's name and the page number; columns as wide as their header and the
+first rows need (up to a limit, longer text wraps instead of being cut).
 """
 import csv
 import io
@@ -35,12 +41,14 @@ class Column:
 
 @dataclass
 class Sheet:
-    """One table: header labels, then rows. `rows` is consumed once."""
+    """One table: header labels, then rows. `rows` is consumed once. `print_title`: what the
+    printed page header says (left, centre, right: office, report or list, period)."""
 
     title: str
     columns: list
     rows: Iterable
     count: int = field(default=0, init=False)  # rows written, set while writing
+    print_title: tuple = ()
     personal_data: bool = False  # holds customers' personal data (the export log says so)
 
 
@@ -49,11 +57,29 @@ def display_width(text):
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
-def column_width(column):
+# widths in Excel character units
+KIND_WIDTHS = {DATETIME: 17, DATE: 11, NUMBER: 9, PERCENT: 9}
+TEXT_MIN_WIDTH, TEXT_MAX_WIDTH = 8, 50  # text wider than the maximum wraps onto more lines
+HEADER_MAX_WIDTH = 16  # a longer header label wraps (the header row wraps) rather than widening the column
+MEASURED_ROWS = 200  # rows whose text decides a column's width
+PORTRAIT_MAX_WIDTH = 95  # columns wider than this in all print landscape
+A4 = 9
+
+
+def column_width(column, content_width=0):
+    """The width of a column: its own, else from its kind, its header (up to HEADER_MAX_WIDTH)
+    and the widest text of the first rows (up to TEXT_MAX_WIDTH)."""
     if column.width:
         return column.width
-    base = {DATETIME: 17, DATE: 11, NUMBER: 11, PERCENT: 9}.get(column.kind, 16)
-    return min(max(base, display_width(column.label) + 3), 50)
+    header = min(display_width(column.label), HEADER_MAX_WIDTH) + 2
+    if column.kind in KIND_WIDTHS:
+        return max(KIND_WIDTHS[column.kind], header)
+    return max(TEXT_MIN_WIDTH, header, min(content_width + 2, TEXT_MAX_WIDTH))
+
+
+def header_text(text):
+    """Text for a page header/footer section: '&' doubled (xlsxwriter reads &P, &N … as codes)."""
+    return str(text).replace("&", "&&")
 
 
 _BAD_TITLE_CHARS = str.maketrans({ch: " " for ch in "[]:*?/\\"})
@@ -94,25 +120,49 @@ class XlsxWriter:
         wb = self.workbook
         self.header_format = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
                                             "valign": "top"})
-        self.text_as_text = wb.add_format({"quote_prefix": True})  # typing in the cell keeps it text
+        # typing in the cell keeps it text; wraps like the other text cells
+        self.text_as_text = wb.add_format({"quote_prefix": True, "text_wrap": True, "valign": "top"})
         self.datetime_format = wb.add_format({"num_format": DATETIME_FORMAT})
         self.date_format = wb.add_format({"num_format": DATE_FORMAT})
         self.percent_format = wb.add_format({"num_format": "0.0%"})
+        self.wrap_format = wb.add_format({"text_wrap": True, "valign": "top"})
         self.written = 0
 
     def add(self, sheet):
         ws = self.workbook.add_worksheet(sheet_title(sheet.title, self._titles))
         columns = sheet.columns
         for c, column in enumerate(columns):
-            ws.set_column(c, c, column_width(column))
+            # text columns wrap: the format must be on the column before its rows are written
+            ws.set_column(c, c, column_width(column), self.wrap_format if column.kind in (TEXT, ANY) else None)
+        # the header row is tall enough for its longest wrapped label (set before the row is written)
+        lines = max([-(-display_width(column.label) // max(int(column_width(column)) - 1, 1)) for column in columns]
+                    or [1])
+        ws.set_row(0, 15 * min(max(lines, 1), 4))
         for c, column in enumerate(columns):
             ws.write_string(0, c, str(column.label), self.header_format)
         ws.freeze_panes(1, 0)
-        last_row = self._write_rows(ws, [col.kind for col in columns], sheet.rows)
+        measured = [0] * len(columns)
+        last_row = self._write_rows(ws, [col.kind for col in columns], _measuring(sheet.rows, measured))
         sheet.count = last_row
+        widths = [column_width(column, measured[c]) for c, column in enumerate(columns)]
+        for c, column in enumerate(columns):
+            ws.set_column(c, c, widths[c], self.wrap_format if column.kind in (TEXT, ANY) else None)
         if columns:
             ws.autofilter(0, 0, max(last_row, 1), len(columns) - 1)
+        self._page_setup(ws, sheet, sum(widths))
         return ws
+
+    def _page_setup(self, ws, sheet, total_width):
+        ws.set_paper(A4)
+        if total_width > PORTRAIT_MAX_WIDTH:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # one page wide, as many down as needed
+        ws.repeat_rows(0)  # the header row on every printed page
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+        left, centre, right = (tuple(sheet.print_title) + ("", "", ""))[:3]
+        ws.set_header(f"&L{header_text(left)}&C&B{header_text(centre or sheet.title)}&R{header_text(right)}",
+                      {"margin": 0.3})
+        ws.set_footer("&L&A&R&P / &N", {"margin": 0.3})
 
     def _write_rows(self, ws, kinds, rows):
         # xlsxwriter's undecorated writers (row/col as numbers, no "A1" parsing): the same
@@ -169,6 +219,18 @@ class XlsxWriter:
 
     def close(self):
         self.workbook.close()
+
+
+def _measuring(rows, widths):
+    """Pass the rows through, noting the widest text per column in the first MEASURED_ROWS."""
+    for index, row in enumerate(rows):
+        if index < MEASURED_ROWS:
+            for c, value in enumerate(row):
+                if value.__class__ is str and value:
+                    width = len(value) if value.isascii() else display_width(max(value.split("\n"), key=len))
+                    if width > widths[c]:
+                        widths[c] = width
+        yield row
 
 
 def write_xlsx(target, sheets, progress=None):

@@ -1,12 +1,20 @@
 """投诉: complaints, their rectification worksheets and callbacks.
 
 A complaint moves received → acknowledged → result given → rectification filed →
-callback done → closed. Deadlines count from received_at (defaults 1 h, 24 h, 48 h,
-72 h; see SlaPolicy). The due time of each stage is stored on the complaint when it
-is received, so a later change of policy does not rewrite history, and a stage done
-after its due time is an SLA breach for that stage.
+callback done → closed. STAGE_TABLE below is the one description of those stages: each
+entry has the stage's label, the column recording when it was done, the column holding
+its due time, the SlaPolicy column giving its hours, the default hours (the seeds' 1 h,
+24 h, 48 h, 72 h) and the deliverable staff must record. Everything else (the choice list,
+the workflow's moves, the deadlines, the SLA figures, the workbooks, the demo data) is
+derived from it.
+
+Deadlines count from received_at. The due time of each stage is stored on the complaint
+when it is received, so a later change of SLA policy does not rewrite history; a stage
+done after its due time is an SLA breach for that stage. Correcting a complaint's severity
+or customer recomputes the due times of the stages not yet done (Complaint.save).
 """
 import calendar
+from collections import namedtuple
 from datetime import datetime, timedelta
 
 from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalField,
@@ -40,14 +48,49 @@ SEVERITIES = [
     ("high", _l("High")),
     ("critical", _l("Critical")),
 ]
-STAGES = [
-    ("received", _l("Received")),
-    ("acknowledged", _l("Acknowledged")),
-    ("resolved", _l("Result given")),
-    ("rectified", _l("Rectification filed")),
-    ("called_back", _l("Callback done")),
-    ("closed", _l("Closed")),
+class Stage(namedtuple("Stage", "code label done_field due_field policy_field default_hours deliverable")):
+    """One stage of the complaint workflow: its code and label, the Complaint column with
+    the time it was done, the Complaint column with its due time and the SlaPolicy column
+    with its hours (both None for a stage without deadline), the default hours from
+    receipt, and what staff must record to complete it."""
+
+    @property
+    def timed(self):
+        return self.due_field is not None
+
+
+STAGE_TABLE = [
+    Stage("received", _l("Received"), "received_at", None, None, None,
+          _l("Who received it, channel, customer, branch")),
+    Stage("acknowledged", _l("Acknowledged"), "acknowledged_at", "acknowledge_due_at", "acknowledge_hours", 1,
+          _l("Reply / apology to the customer; incident reported to the service director")),
+    Stage("resolved", _l("Result given"), "resolved_at", "result_due_at", "result_hours", 24,
+          _l("The handling result told to the customer")),
+    Stage("rectified", _l("Rectification filed"), "rectified_at", "rectify_due_at", "rectify_hours", 48,
+          _l("Rectification worksheet with all five sections and a promised completion date")),
+    Stage("called_back", _l("Callback done"), "called_back_at", "callback_due_at", "callback_hours", 72,
+          _l("Callback to the customer with their satisfaction")),
+    Stage("closed", _l("Closed"), "closed_at", None, None, None, _l("Effect confirmed by the issuing side")),
 ]
+STAGE_BY_CODE = {stage.code: stage for stage in STAGE_TABLE}
+STAGES = [(stage.code, stage.label) for stage in STAGE_TABLE]  # the choice list
+FIRST_STAGE, FINAL_STAGE = STAGE_TABLE[0].code, STAGE_TABLE[-1].code
+OPEN_STAGES = [stage.code for stage in STAGE_TABLE if stage.code != FINAL_STAGE]
+# the stages with a deadline, in order: what SLA compliance and breaches are counted on
+TIMED_STAGES = [stage for stage in STAGE_TABLE if stage.timed]
+# the only allowed moves: each stage to the one after it; the final stage has none
+NEXT_STAGE = {a.code: b.code for a, b in zip(STAGE_TABLE, STAGE_TABLE[1:])}
+DEFAULT_SLA_HOURS = {stage.code: stage.default_hours for stage in TIMED_STAGES}
+# "due soon": the next deadline falls within this many hours from now (dashboard, list filter, sla-check)
+DUE_SOON_HOURS = 2
+
+
+def _hours_column(stage_code, label):
+    """The SlaPolicy column of a timed stage, defaulting to that stage's hours."""
+    return DecimalField(max_digits=6, decimal_places=2, default=STAGE_BY_CODE[stage_code].default_hours,
+                        verbose_name=label)
+
+
 COMPENSATIONS = [
     ("none", _l("None")),
     ("apology", _l("Apology")),
@@ -89,10 +132,11 @@ class SlaPolicy(BaseModel):
 
     severity = CharField(max_length=10, choices=SEVERITIES, null=True, verbose_name=_l("Severity"))
     customer_grade = CharField(max_length=20, choices=GRADES, null=True, verbose_name=_l("Customer grade"))
-    acknowledge_hours = DecimalField(max_digits=6, decimal_places=2, default=1, verbose_name=_l("Acknowledge within (h)"))
-    result_hours = DecimalField(max_digits=6, decimal_places=2, default=24, verbose_name=_l("Result within (h)"))
-    rectify_hours = DecimalField(max_digits=6, decimal_places=2, default=48, verbose_name=_l("Rectification within (h)"))
-    callback_hours = DecimalField(max_digits=6, decimal_places=2, default=72, verbose_name=_l("Callback within (h)"))
+    # one column per timed stage (STAGE_TABLE's policy_field)
+    acknowledge_hours = _hours_column("acknowledged", _l("Acknowledge within (h)"))
+    result_hours = _hours_column("resolved", _l("Result within (h)"))
+    rectify_hours = _hours_column("rectified", _l("Rectification within (h)"))
+    callback_hours = _hours_column("called_back", _l("Callback within (h)"))
 
     class Meta:
         indexes = ((("severity", "customer_grade"), True),)
@@ -107,7 +151,7 @@ class SlaPolicy(BaseModel):
     def validate(self):
         """Deadlines are positive and in stage order; one row per severity × grade (empty = any).
         The unique index cannot see two rows with empty columns as the same, so this checks it."""
-        hours = [self.acknowledge_hours, self.result_hours, self.rectify_hours, self.callback_hours]
+        hours = [getattr(self, stage.policy_field) for stage in TIMED_STAGES]
         if any(h is None or h <= 0 for h in hours):
             raise ValueError(str(_l("Every deadline must be a positive number of hours.")))
         if any(earlier > later for earlier, later in zip(hours, hours[1:])):
@@ -187,24 +231,53 @@ class Complaint(BaseModel):
 
     # named queries: the complaints an office looks at first
     @classmethod
+    def open_condition(cls):
+        """THE test of "is it open?": not yet at the final stage (closed). Every count of open,
+        overdue and due-soon complaints goes through it (open(), overdue(), due_soon(), is_open)."""
+        return cls.stage != FINAL_STAGE
+
+    @classmethod
     def open(cls):
-        return cls.select().where(cls.stage != "closed")
+        """Complaints not yet closed."""
+        return cls.select().where(cls.open_condition())
+
+    @property
+    def is_open(self):
+        """The same rule as open(), for a complaint in hand."""
+        return self.stage != FINAL_STAGE
+
+    @classmethod
+    def past_due(cls, moment):
+        """The next deadline has passed at `moment` (exactly at the due second is not yet late)."""
+        return cls.due_at < moment
 
     @classmethod
     def overdue(cls, moment=None):
         """Open complaints past their next deadline (done exactly at the due second is on time)."""
-        return cls.open().where(cls.due_at < (moment or now()))
+        return cls.open().where(cls.past_due(moment or now()))
 
     @classmethod
-    def due_soon(cls, moment=None, hours=2):
+    def due_soon(cls, moment=None, hours=DUE_SOON_HOURS):
         """Open complaints due from `moment` up to `hours` ahead."""
         moment = moment or now()
         return cls.open().where(cls.due_at >= moment, cls.due_at < moment + timedelta(hours=hours))
 
     def save(self, *args, **kwargs):
         """A new complaint gets its number, its stage deadlines and its owner when first saved
-        (the owner: models.ownership, whoever received it unless one was given)."""
+        (the owner: models.ownership, whoever received it unless one was given).
+
+        Correcting an existing complaint's severity or customer (whose grade picks the SLA
+        policy) is a correction of the facts at receipt: the due times of the stages not yet
+        done are recomputed from received_at with the policy for the corrected severity and
+        grade (the policy in force now); stages already done keep the due time they were
+        judged against, so a recorded breach stays a breach."""
         if self.id is not None or self.number:
+            only = kwargs.get("only")
+            if self.id is not None and self._policy_facts_changed(only):
+                self.set_deadlines()
+                if only is not None:
+                    kwargs["only"] = list(only) + [Complaint.due_at] + [
+                        getattr(Complaint, stage.due_field) for stage in TIMED_STAGES]
             return super().save(*args, **kwargs)
         self.received_at = self.received_at or now()
         if self.assignee_id is None:
@@ -219,17 +292,26 @@ class Complaint(BaseModel):
             self.set_deadlines()
             return super().save(*args, **kwargs)
 
+    def _policy_facts_changed(self, only=None):
+        """Severity or customer differ from the stored row (what picks the SLA policy)."""
+        names = {getattr(field, "name", field) for field in only} if only is not None else None
+        if names is not None and not names & {"severity", "customer"}:
+            return False
+        stored = (Complaint.select(Complaint.severity, Complaint.customer).where(Complaint.id == self.id)
+                  .tuples().first())
+        return stored is not None and stored != (self.severity, self.customer_id)
+
     def set_deadlines(self):
-        """Stage due times from received_at and the SLA policy for this severity and grade."""
+        """Due times of the stages not yet done: received_at + the SLA policy's hours for this
+        severity and customer grade (sla_hours); then the next deadline (due_at) is the due
+        time of the stage the complaint waits for (none once closed)."""
         grade = Customer.select(Customer.grade).where(Customer.id == self.customer_id).scalar()
         hours = sla_hours(self.severity, grade)
-        start = self.received_at
-        self.acknowledge_due_at = start + timedelta(hours=hours["acknowledge"])
-        self.result_due_at = start + timedelta(hours=hours["result"])
-        self.rectify_due_at = start + timedelta(hours=hours["rectify"])
-        self.callback_due_at = start + timedelta(hours=hours["callback"])
-        if self.stage == "received":
-            self.due_at = self.acknowledge_due_at
+        for stage in TIMED_STAGES:
+            if getattr(self, stage.done_field) is None:
+                setattr(self, stage.due_field, self.received_at + timedelta(hours=hours[stage.code]))
+        waiting_for = STAGE_BY_CODE.get(NEXT_STAGE.get(self.stage))
+        self.due_at = getattr(self, waiting_for.due_field) if waiting_for and waiting_for.timed else None
 
 
 class Rectification(BaseModel):
@@ -279,11 +361,18 @@ class Callback(BaseModel):
         when = self.done_at or self.due_date
         return f"{self.customer.name} {when:%Y-%m-%d}" if when else self.customer.name
 
+    def save(self, *args, **kwargs):
+        self.validate()
+        return super().save(*args, **kwargs)
+
+    def validate(self):
+        """The customer's satisfaction is what they said in a callback that took place: a
+        satisfaction needs the time the callback was done (ValueError, message for the user)."""
+        if self.satisfaction is not None and self.done_at is None:
+            raise ValueError(str(_l("A callback with a satisfaction needs the time it was done.")))
+
 
 # ---------------------------------------------------------------- numbering and deadlines
-
-DEFAULT_SLA_HOURS = {"acknowledge": 1, "result": 24, "rectify": 48, "callback": 72}
-
 
 def format_number(year, seq):
     """问字【2026】001号; the sequence widens past 999 (order comes from (year, seq), not the text)."""
@@ -304,7 +393,8 @@ def next_sequence(year):
 
 
 def sla_hours(severity=None, customer_grade=None):
-    """Deadlines in hours for a complaint: the most specific SlaPolicy row, else the defaults."""
+    """{timed stage code: hours from receipt} for a complaint: the most specific SlaPolicy row
+    (severity and grade > severity > grade > the row with both empty), else the defaults."""
     candidates = SlaPolicy.select().where(
         (SlaPolicy.severity.is_null() | (SlaPolicy.severity == severity))
         & (SlaPolicy.customer_grade.is_null() | (SlaPolicy.customer_grade == customer_grade)))
@@ -315,9 +405,7 @@ def sla_hours(severity=None, customer_grade=None):
             best = (rank, policy)
     if best is None:
         return dict(DEFAULT_SLA_HOURS)
-    policy = best[1]
-    return {"acknowledge": float(policy.acknowledge_hours), "result": float(policy.result_hours),
-            "rectify": float(policy.rectify_hours), "callback": float(policy.callback_hours)}
+    return {stage.code: float(getattr(best[1], stage.policy_field)) for stage in TIMED_STAGES}
 
 
 # ---------------------------------------------------------------- scheduled callbacks

@@ -42,12 +42,17 @@ CHURN_REASONS = [
 ]
 CHURN_SHARES = {"died": 1, "moved": 3, "tastes": 4, "friend": 5, "price": 9, "product": 10, "indifference": 68}
 
-# A big customer spends on average at least this much per month (yuan).
+# A big customer spends on average at least this much per month (yuan): Customer.save makes them VIP.
 BIG_CUSTOMER_MONTHLY_SPEND = 2000
 
 
 class Customer(BaseModel):
-    """A customer: base facts, features (habits, preferences, opinions) and business state."""
+    """A customer: base facts, features (habits, preferences, opinions) and business state.
+
+    Big customer (大客户): one whose average monthly spend is BIG_CUSTOMER_MONTHLY_SPEND (2000
+    yuan) or more. Saving a file with such a spend makes its grade VIP, which also gives its
+    complaints the VIP SLA policy; an internal customer stays internal. A lower spend does not
+    demote a VIP: the grade may be given for other reasons."""
 
     name = CharField(max_length=100, index=True, verbose_name=_l("Name"))
     organisation = CharField(max_length=200, default="", index=True, verbose_name=_l("Organisation"))
@@ -79,7 +84,17 @@ class Customer(BaseModel):
                                   help_text=_l("Name and contact details erased on the customer's request; "
                                                "the figures are kept"))
 
+    def save(self, *args, **kwargs):
+        if self.grade != "internal" and is_big_spender(self.monthly_spend):
+            self.grade = "vip"
+        return super().save(*args, **kwargs)
+
     def __str__(self):
         if self.organisation:
             return f"{self.name} ({self.organisation})"
         return self.name
+
+
+def is_big_spender(monthly_spend):
+    """Average monthly spend of BIG_CUSTOMER_MONTHLY_SPEND yuan or more (None: unknown, no)."""
+    return monthly_spend is not None and monthly_spend >= BIG_CUSTOMER_MONTHLY_SPEND

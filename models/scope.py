@@ -402,7 +402,7 @@ def figure_branches(user, requested=None):
 
 
 # Branch-ranking keys shown for branches outside the viewer's scope: rank and scores only.
-RANKING_PUBLIC_KEYS = ("rank", "branch_id", "branch", "region", "score", "sla_score", "sla_rate",
+RANKING_PUBLIC_KEYS = ("rank", "branch_id", "branch", "region", "status", "missing", "score", "sla_score", "sla_rate",
                        "satisfaction_score", "csat", "nps", "complaint_score")
 
 

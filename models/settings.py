@@ -14,6 +14,9 @@ def default_settings():
          "0-10 分推荐题得分不高于此值时自动生成跟进投诉 / a score (0-10) at or below this opens a follow-up complaint"),
         ("ranking_weights", DEFAULT_RANKING_WEIGHTS,
          "分公司排名权重：SLA 达标率、满意度、投诉率 / branch ranking weights: SLA, satisfaction, complaints"),
+        ("office.name", "",
+         "办公室名称，打印在周报、月报和导出表格的页眉上（空：系统名称） / the office's name printed in the page "
+         "header of report workbooks and exports (empty: the product's name)"),
     ]
 
 

@@ -1,18 +1,16 @@
 """Personal invitations and their life: created → sent → opened → answered (or expired),
-bulk creation for a list of customers or for closed complaints (callback survey), and
-the response rate per survey.
+and bulk creation for a list of customers or for closed complaints (callback survey).
+(The response rate of invitations is a figure: models.reports.response_rate.)
 
 One invitation per customer and survey: bulk creation skips customers who already have
 one for that survey (answered or not), so running it twice does not spam anybody.
 """
-from peewee import Case, fn
-
 from .base import db
 from .clock import now
 from .complaints import Complaint
 from .customers import Customer
 from .i18n import _l
-from .surveys import Invitation, Response
+from .surveys import Invitation
 
 INVITATION_STATUSES = [
     ("created", _l("Not sent yet")),
@@ -103,7 +101,7 @@ def invite_closed_complaints(survey, expires_at=None, complaints=None):
     already = Invitation.select(Invitation.complaint).where(
         (Invitation.survey == survey) & Invitation.complaint.is_null(False))
     complaints = (complaints if complaints is not None else Complaint.select()).where(
-        (Complaint.stage == "closed") & Complaint.id.not_in(already))
+        ~Complaint.open_condition() & Complaint.id.not_in(already))
     with db.atomic():
         return [Invitation.create(survey=survey, complaint=c, customer=c.customer_id, expires_at=expires_at)
                 for c in complaints]
@@ -132,27 +130,6 @@ def _in_branches(query, model, branches):
         return query
     from .scope import condition
     return query.where(condition(model, branches))
-
-
-def response_rates(survey_ids, branches=None):
-    """{survey id: {'invited', 'answered', 'responses', 'rate'}} in two queries.
-    rate = answered invitations / invitations (None when nobody was invited). Counted over
-    the invitations and responses of `branches` (ids) when given (models.scope)."""
-    ids = list(survey_ids)
-    stats = {i: {"invited": 0, "answered": 0, "responses": 0, "rate": None} for i in ids}
-    if not ids:
-        return stats
-    answered = fn.SUM(Case(None, [(Invitation.answered_at.is_null(False), 1)], 0))
-    invitations = _in_branches(Invitation.select(Invitation.survey, fn.COUNT(Invitation.id).alias("invited"),
-                                                 answered.alias("answered")), Invitation, branches)
-    for row in invitations.where(Invitation.survey.in_(ids)).group_by(Invitation.survey).dicts():
-        entry = stats[row["survey"]]
-        entry["invited"], entry["answered"] = row["invited"], int(row["answered"] or 0)
-        entry["rate"] = entry["answered"] / entry["invited"] if entry["invited"] else None
-    responses = _in_branches(Response.select(Response.survey, fn.COUNT(Response.id).alias("n")), Response, branches)
-    for row in responses.where(Response.survey.in_(ids)).group_by(Response.survey).dicts():
-        stats[row["survey"]]["responses"] = row["n"]
-    return stats
 
 
 def survey_summary(survey, branches=None):

@@ -1,5 +1,6 @@
-"""The complaint workflow as data: stages in order, each with its due-time column, its
-done-at column and the deliverable it needs, plus the only moves allowed between them.
+"""The complaint workflow as data: the stages in order (models.complaints.STAGE_TABLE: each
+with its due-time column, its done-at column and the deliverable it needs), the only moves
+allowed between them, and one function per deliverable.
 
 received → acknowledged (apology, director told) → resolved (result told to the customer)
 → rectified (worksheet with all five sections) → called_back (callback with satisfaction)
@@ -9,7 +10,6 @@ A stage is done at clock.now(); done at or before its due time is on time, one s
 later is an SLA breach for that stage (a 'breach' history row). Every change of stage,
 deadline, assignee or responsible staff/branch writes history rows in the same transaction.
 """
-from collections import namedtuple
 from datetime import timedelta
 
 from peewee import JOIN
@@ -17,7 +17,8 @@ from peewee import JOIN
 from .audit import History, record, record_changes
 from .base import db
 from .clock import now
-from .complaints import CALLBACK_CHANNELS, SATISFACTION, STAGES, Callback, Complaint, Rectification
+from .complaints import (CALLBACK_CHANNELS, DUE_SOON_HOURS, NEXT_STAGE, SATISFACTION, STAGE_BY_CODE, STAGE_TABLE,
+                         STAGES, Callback, Complaint, Rectification)
 from .i18n import _l, label_of
 from .org import Branch, Staff
 
@@ -26,30 +27,16 @@ class WorkflowError(ValueError):
     """A workflow step refused: wrong order or a missing deliverable. str() is for the user."""
 
 
-# code, due-time column, done-at column, what must be recorded (shown to staff)
-StageDef = namedtuple("StageDef", "code due_field done_field deliverable")
-
-STAGE_FLOW = [
-    StageDef("received", None, "received_at", _l("Who received it, channel, customer, branch")),
-    StageDef("acknowledged", "acknowledge_due_at", "acknowledged_at",
-             _l("Reply / apology to the customer; incident reported to the service director")),
-    StageDef("resolved", "result_due_at", "resolved_at", _l("The handling result told to the customer")),
-    StageDef("rectified", "rectify_due_at", "rectified_at",
-             _l("Rectification worksheet with all five sections and a promised completion date")),
-    StageDef("called_back", "callback_due_at", "called_back_at",
-             _l("Callback to the customer with their satisfaction")),
-    StageDef("closed", None, "closed_at", _l("Effect confirmed by the issuing side")),
-]
-STAGE_BY_CODE = {stage.code: stage for stage in STAGE_FLOW}
+# The stages in order (code, label, done/due columns, policy hours, deliverable): models.complaints.STAGE_TABLE.
+STAGE_FLOW = STAGE_TABLE
 # The only allowed moves: each stage to the one after it; closed is final.
-TRANSITIONS = {a.code: b.code for a, b in zip(STAGE_FLOW, STAGE_FLOW[1:])}
+TRANSITIONS = NEXT_STAGE
 
 # The worksheet's five sections (3 includes accountability) that must all be filled.
 WORKSHEET_SECTIONS = ["problem_description", "cause_analysis", "immediate_measures", "accountability",
                       "long_term_measures", "effect_confirmation"]
 # Complaint fields whose change is a hand-over (首问责任人 / owner changes), recorded as 'handover'.
 HANDOVER_FIELDS = ["first_responder", "assignee", "responsible_staff", "responsible_branch"]
-DUE_SOON_HOURS = 2
 
 
 def stage_label(code):
@@ -159,7 +146,7 @@ def complete_stage(complaint, stage, user=None, **deliverable):
     """Complete `stage` of `complaint` now, with its deliverable. Refuses a stage out of
     order or a missing deliverable (WorkflowError, nothing written). Returns True when
     the stage was done on time, False when it was a breach."""
-    if stage not in STAGE_BY_CODE or stage == "received":
+    if stage not in STAGE_BY_CODE or stage == STAGE_TABLE[0].code:
         raise WorkflowError(str(_l("Unknown stage: %(stage)s.", stage=stage)))
     expected = next_stage(complaint)
     if expected is None:
@@ -245,7 +232,7 @@ def escalate(complaints, user=None, reason=""):
     changed = 0
     with db.atomic():
         for complaint in complaints:
-            if complaint.stage == "closed":
+            if not complaint.is_open:
                 continue
             Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id == complaint.id).execute()
             complaint.escalation_level = Complaint.get_by_id(complaint.id).escalation_level
@@ -295,14 +282,16 @@ def stage_progress(complaint):
 
 
 def sla_check(moment=None, hours=DUE_SOON_HOURS):
-    """Overdue and soon-due open complaints grouped by branch, for the sla-check command."""
+    """Overdue and soon-due open complaints grouped by branch, for the sla-check command: the
+    same complaints as Complaint.overdue(moment) and Complaint.due_soon(moment, hours), so its
+    counts per branch are the dashboard's "Overdue" and "Due within 2 h" for that branch."""
     moment = moment or now()
     Responsible = Staff.alias()
-    query = (Complaint.select(Complaint, Branch, Responsible)
+    query = (Complaint.open().select(Complaint, Branch, Responsible)
              .join(Branch, on=(Complaint.branch == Branch.id))
              .switch(Complaint).join(Responsible, JOIN.LEFT_OUTER, on=(Complaint.responsible_staff == Responsible.id),
                                      attr="responsible")
-             .where(Complaint.stage != "closed", Complaint.due_at < moment + timedelta(hours=hours))
+             .where(Complaint.due_at < moment + timedelta(hours=hours))
              .order_by(Branch.name, Complaint.due_at))
     branches = {}
     for complaint in query:
@@ -314,7 +303,7 @@ def sla_check(moment=None, hours=DUE_SOON_HOURS):
                 "next_stage": TRANSITIONS.get(complaint.stage), "due_at": complaint.due_at.isoformat(sep=" "),
                 "minutes_left": minutes, "responsible_staff": str(staff) if staff and staff.id else "",
                 "escalation_level": complaint.escalation_level}
-        entry["overdue" if complaint.due_at < moment else "due_soon"].append(item)
+        entry["overdue" if complaint.due_at < moment else "due_soon"].append(item)  # Complaint.past_due
     return list(branches.values())
 
 

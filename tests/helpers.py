@@ -85,22 +85,36 @@ def make_complaint(customer=None, **overrides):
     return complaint
 
 
+class QueryCounter:
+    """The SQL statements run inside a count_queries() block: `.count` (or call it), `.statements`."""
+
+    def __init__(self, only_select=False):
+        self.only_select = only_select
+        self.statements = []
+
+    def __call__(self, event=None):
+        if event is None:
+            return self.count
+        if not self.only_select or event.sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            self.statements.append(event.sql)
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+
 @contextmanager
-def count_queries():
-    """Count the SQL statements run inside the block: `with count_queries() as n: ...; n()`."""
-    database = db.obj
-    statements = []
-    original = database.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        statements.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    database.execute_sql = counting
+def count_queries(only_select=False):
+    """The one query counter of the suite: every statement the database runs inside the block
+    (peewee's query hooks see each one, whichever way it was executed).
+    `with count_queries() as counter: ...; counter.count` (only_select: SELECTs only)."""
+    counter = QueryCounter(only_select)
+    hooks = db.obj.query_hooks
+    hooks.append(counter)
     try:
-        yield lambda: len(statements)
+        yield counter
     finally:
-        database.execute_sql = original
+        hooks.remove(counter)
 
 
 def free_port():

@@ -2,14 +2,13 @@
 import re
 
 import pytest
-from playhouse.test_utils import count_queries
 
 from admin import MODEL_VIEWS
 from app import create_app
 from demo_data import DEMO_LOGINS, seed
 from models import Award, Branch, Complaint, Customer, History, Setting, Staff, User, create_tables
 
-from .helpers import Client
+from .helpers import Client, count_queries
 
 PASSWORDS = {username: password for username, password, _ in DEMO_LOGINS}
 

@@ -3,13 +3,12 @@ the callbacks-due page with a constant number of queries, and recording a schedu
 from datetime import date, datetime
 
 import pytest
-from playhouse.test_utils import count_queries
 
 from models import Callback, History, clock
 from models.complaints import add_months, callback_schedule, callbacks_due, next_callback_due
 from models.workflow import WorkflowError, record_scheduled_callback
 
-from .helpers import make_customer
+from .helpers import count_queries, make_customer
 
 TODAY = datetime(2026, 7, 10, 9, 0)
 

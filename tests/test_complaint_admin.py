@@ -269,7 +269,7 @@ def test_only_managers_delete_and_history_stays(app, en, office, three):
 
 
 def test_list_query_count_does_not_grow_with_rows(app, en, office):
-    from playhouse.test_utils import count_queries
+    from .helpers import count_queries
     customer = make_customer(office["branch"])
     staff = en("staff")
 

@@ -10,11 +10,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
-from playhouse.test_utils import count_queries
 
 from models import Complaint, ExportLog, clock
 
-from .helpers import make_complaint, make_customer, make_staff
+from .helpers import count_queries, make_complaint, make_customer, make_staff
 
 PROBES = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB=1", "\rCR=1", "=HYPERLINK(\"http://x\",\"y\")"]
 

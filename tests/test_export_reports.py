@@ -106,9 +106,9 @@ def test_weekly_report_workbook(app, director, office_week):
     assert stages["新疆分公司"][2] == 1                     # last week's complaint not counted
 
     sla = rows_of(workbook["SLA breaches"])
-    assert sla[0][3] == "Late: Acknowledged" and sla[0][-1] == "SLA compliance rate"
+    assert sla[0][3] == "Breaches: Acknowledged" and sla[0][-1] == "Breach-free complaints"
     by_branch = {row[0]: row for row in sla[1:]}
-    assert by_branch["江苏分公司"][3] == 2 and by_branch["江苏分公司"][-2] == 2   # late + overdue
+    assert by_branch["江苏分公司"][3] == 2 and by_branch["江苏分公司"][-2] == 2   # done late + overdue now
     assert by_branch["江苏分公司"][-1] == 0
     assert by_branch["新疆分公司"][3] == 0 and by_branch["新疆分公司"][-1] == 1
     assert workbook["SLA breaches"]["I3"].number_format == "0.0%"

@@ -2,26 +2,14 @@
 rows are loaded per column, not per row (bench/listview_bench.py times them at 1M rows)."""
 import pytest
 
-from models import Answer, Callback, Question, Response, Survey, db
+from models import Answer, Callback, Question, Response, Survey
 
-from .helpers import make_complaint, make_customer, make_staff
-
-
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, event):
-        self.count += 1
+from .helpers import count_queries, make_complaint, make_customer, make_staff
 
 
 def statements_for(client, url):
-    counter = StatementCounter()
-    db.obj.query_hooks.append(counter)
-    try:
+    with count_queries() as counter:
         response = client.get(url)
-    finally:
-        db.obj.query_hooks.remove(counter)
     assert response.status_code == 200, url
     return counter.count, response.get_data(as_text=True).count('<td class="list-buttons-column"')
 

@@ -5,7 +5,7 @@ import pytest
 from peewee import IntegrityError
 
 from models import Award, History, RewardPenalty, Survey, clock
-from models.recognition import approve_service_star
+from models.recognition import NotACandidate, approve_service_star
 
 from .helpers import make_complaint, make_customer, make_staff
 from .test_reports import NOW, answer, question
@@ -22,7 +22,8 @@ def voted(app, office):
     return office
 
 
-def test_approving_twice_creates_one_award(app, office):
+def test_approving_twice_creates_one_award(app, voted):
+    office = voted
     with app.app_context():
         manager = office["users"]["manager"]
         first, created = approve_service_star(office["staff"], "star_month", "2026-11", manager, prize="奖金 500 元")
@@ -41,6 +42,25 @@ def test_approving_twice_creates_one_award(app, office):
         Award.create(staff=office["staff"], kind="innovation_individual", period="2026", reason="b")
         with pytest.raises(ValueError):
             approve_service_star(office["staff"], "innovation_team", "2026-11", manager)
+
+
+def test_only_a_candidate_can_be_approved_whoever_calls(app, voted):
+    """The candidacy rule lives in approve_service_star, not in the page: no vote, or a
+    penalty in the period, and the approval is refused with nothing written."""
+    with app.app_context():
+        manager = voted["users"]["manager"]
+        nobody_voted = make_staff(voted["branch"], "E0009", name="赵敏")
+        with pytest.raises(NotACandidate):
+            approve_service_star(nobody_voted, "star_month", "2026-11", manager)
+        with pytest.raises(NotACandidate):
+            approve_service_star(voted["staff"], "star_month", "2026-10", manager)  # the votes are in November
+        with pytest.raises(NotACandidate):
+            approve_service_star(voted["staff"], "star_month", "2026-13", manager)
+        RewardPenalty.create(staff=voted["other"], kind="verbal_warning", reason="迟到", decided_on=NOW.date())
+        with pytest.raises(NotACandidate):
+            approve_service_star(voted["other"], "star_quarter", "2026-Q4", manager)
+        assert Award.select().count() == 0 and not History.select().where(History.object_type == "Award").exists()
+        assert approve_service_star(voted["staff"], "star_quarter", "2026-Q4", manager)[1]
 
 
 def test_manager_picks_the_star_from_the_ranked_list_and_prints_the_certificate(app, login_as, voted):

@@ -234,17 +234,20 @@ def _branch_with(name, customers, sla_results, ratings=()):
 def test_branch_ranking_composite_by_hand(db_ready):
     _branch_with("X分公司", customers=2, sla_results=[True, False], ratings=[5, 2])
     _branch_with("Y分公司", customers=4, sla_results=[True])
+    _branch_with("Z分公司", customers=5, sla_results=[True, True], ratings=[5, 4, 4, 1])
     rows = reports.branch_ranking(WEEK.start, WEEK.end)
     by_name = {row["branch"]: row for row in rows}
-    x, y = by_name["X分公司"], by_name["Y分公司"]
-    # X: SLA 50, CSAT 50, 1.0 complaint per customer = the worst -> complaint score 0
-    assert (x["sla_rate"], x["csat"], x["complaint_rate"], x["complaint_score"]) == (50.0, 50.0, 1.0, 0.0)
+    x, y, z = by_name["X分公司"], by_name["Y分公司"], by_name["Z分公司"]
+    # X: SLA 50, CSAT 50, 100 complaints per 100 customers = the worst -> complaint score 0
+    assert (x["sla_rate"], x["csat"], x["complaints_per_100"], x["complaint_score"]) == (50.0, 50.0, 100.0, 0.0)
     assert x["score"] == 40.0  # (0.4*50 + 0.4*50 + 0.2*0) / 1.0
-    # Y: SLA 100, no ratings (left out), 0.25 per customer -> 100*(1-0.25/1.0) = 75
+    # Z: SLA 100, CSAT 75, 40 per 100 -> 100*(1-0.4/1.0) = 60; (40 + 30 + 12) / 1.0
+    assert (z["complaint_score"], z["score"]) == (60.0, 82.0)
+    # Y: no rating at all: not ranked on the other parts but "not enough data"
     assert (y["sla_rate"], y["csat"], y["complaint_score"]) == (100.0, None, 75.0)
-    assert y["score"] == round((0.4 * 100 + 0.2 * 75) / 0.6, 2) == 91.67
-    assert [(r["rank"], r["branch"]) for r in rows] == [(1, "Y分公司"), (2, "X分公司")]
-    assert set(rows[0]) >= {"rank", "branch_id", "branch", "region", "complaints", "customers", "complaint_rate",
+    assert (y["score"], y["rank"], y["status"], y["missing"]) == (None, None, "not_enough_data", ["satisfaction"])
+    assert [(r["rank"], r["branch"]) for r in rows] == [(1, "Z分公司"), (2, "X分公司"), (None, "Y分公司")]
+    assert set(rows[0]) >= {"rank", "branch_id", "branch", "region", "complaints", "customers", "complaints_per_100",
                             "sla_done", "sla_on_time", "sla_rate", "csat_answers", "csat", "nps", "score"}
 
 
@@ -255,6 +258,7 @@ def test_branch_ranking_ties_share_a_rank_and_are_ordered_consistently(db_ready)
     _branch_with("C分公司", customers=1, sla_results=[True])          # 100 %
     _branch_with("D分公司", customers=3, sla_results=[])              # no data at all
     rows = reports.branch_ranking(WEEK.start, WEEK.end)
+    # only SLA is weighted: a branch with no stage done has nothing to be ranked on
     assert [(r["branch"], r["rank"], r["score"]) for r in rows] == [
         ("C分公司", 1, 100.0), ("B分公司", 2, 50.0), ("A分公司", 2, 50.0), ("D分公司", None, None)]
     assert reports.branch_ranking(WEEK.start, WEEK.end) == rows  # same order every time

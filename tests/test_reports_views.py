@@ -4,12 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from playhouse.test_utils import count_queries
 
 from models import (Award, Branch, Callback, Choice, Invitation, OpenLink, Response, RewardPenalty, Survey, User,
                     UserBranch, clock)
 
-from .helpers import make_branch, make_customer, make_staff
+from .helpers import count_queries, make_branch, make_customer, make_staff
 from .test_reports import NOW, answer, complaint_at, question
 
 SCORING_URLS = ["/admin/scoring/ranking/", "/admin/scoring/ranking/?period=month",
@@ -166,11 +165,16 @@ def test_ranking_page_shows_ranks_and_links_complaints(frozen, login_as, office)
     with frozen.app_context():
         customer = make_customer(office["branch"])
         complaint_at(customer, NOW - timedelta(days=1), acknowledged=timedelta(0))
-        make_branch("新疆分公司", region="新疆")
+        answer(question("rating"), 4, customer=customer)
+        empty = make_branch("新疆分公司", region="新疆")
     manager = login_as("manager")
+    manager.http.set_cookie("lang", "en")
     page = manager.get("/admin/scoring/ranking/?period=week").get_data(as_text=True)
     first = re.search(r'<tr data-branch="(\d+)">\s*<td class="rank">(\d+|–)</td>', page)
     assert int(first.group(1)) == office["branch"].id and first.group(2) == "1"
+    # the branch without any data is not ranked on nothing
+    assert re.search(r'<tr data-branch="%d">\s*<td class="rank">–</td>.*?not-enough-data">Not enough data: '
+                     r'SLA compliance, CSAT, Complaint score<' % empty.id, page, re.S)
     link = re.search(r'<tr data-branch="%d">.*?<a href="([^"]+)">(\d+)</a>' % office["branch"].id, page, re.S)
     assert int(link.group(2)) == 1 == _rows_in_list(manager, link.group(1).replace("&amp;", "&"), "complaint")
 

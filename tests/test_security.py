@@ -1,5 +1,6 @@
 """Every admin URL needs a login; roles limit views; POSTs need a CSRF token."""
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -102,6 +103,26 @@ def test_login_redirect_only_to_local_paths(client, office):
     client.fetch_csrf("/login")
     response = client.post("/login?next=https://evil.example/x", {"username": "staff", "password": "correct-horse-9"})
     assert response.headers["Location"] == "/admin/"
+
+
+UNSAFE_NEXT = ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x", "/\t/evil.example", "\\\\evil.example",
+               "javascript:alert(1)", " /admin/", "evil.example"]
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_every_next_goes_through_the_one_safe_redirect(client, login_as, office, target):
+    """Login, the language switch and the service-star approval all refuse a `next` that a
+    browser would take off-site (one helper: redirects.safe_next)."""
+    from redirects import safe_next
+    assert safe_next(target) is None and safe_next("/admin/customer/?page=2") == "/admin/customer/?page=2"
+    client.fetch_csrf("/login")
+    response = client.post("/login?" + urlencode({"next": target}), {"username": "staff", "password": "correct-horse-9"})
+    assert response.headers["Location"] == "/admin/"
+    assert client.get("/lang/en?" + urlencode({"next": target})).headers["Location"] == "/admin/"
+    manager = login_as("manager")
+    response = manager.post("/admin/scoring/staff/approve/", {"staff_id": "999", "kind": "star_month",
+                                                              "period": "2026-11", "next": target})
+    assert response.headers["Location"] == "/admin/scoring/staff/"
 
 
 def test_passwords_are_hashed_with_argon2id(app, office):

@@ -7,6 +7,7 @@ import zlib
 from datetime import datetime
 
 import pytest
+import zxingcpp  # pinned in requirements-dev.txt: decodes the QR codes
 
 from models import Answer, Choice, Complaint, Invitation, OpenLink, Question, Response, Survey
 from models import clock
@@ -137,7 +138,6 @@ def _png_pixels(png):
 
 
 def _decode_qr(png):
-    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp is pinned in requirements-dev.txt")
     width, height, pixels = _png_pixels(png)
     found = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
     return [barcode.text for barcode in found]
@@ -242,7 +242,7 @@ def answered(app, office):
     with app.app_context():
         survey = create_from_template("csat", "zh_CN")
         customer = make_customer(office["branch"], name="刘洋")
-        invitation = Invitation.create(survey=survey, customer=customer)
+        invitation = Invitation.create(survey=survey, customer=customer, sent_at=clock.now())
         questions = list(survey.questions.order_by(Question.position))
     client = Client(app.test_client())
     url = f"/s/i/{invitation.token}"
@@ -263,7 +263,8 @@ def test_response_page_shows_answers_and_links_the_followup(app, login_as, answe
     listing = staff.get("/admin/response/").get_data(as_text=True)
     assert complaint.number in listing
     rate = login_as("manager").get("/admin/survey/").get_data(as_text=True)
-    assert "100%" in rate and "col-response_rate" in rate
+    assert 'data-sent="1" data-answered="1" data-rate="100.0"' in rate and "100.0%" in rate
+    assert "col-response_rate" in rate
 
 
 def test_responses_are_read_only(app, login_as, answered):
