@@ -26,11 +26,20 @@ How a page or a job applies the scope (a new view must do one of these):
     rows = scoped(query, user, Customer)                          # the query's rows are Customers
     complaint = get_in_scope(Complaint, request.args.get("id"), user)   # row or None (404)
     ids = branch_ids(user)      # None: every branch; else a frozenset of branch ids (maybe empty)
+    reports.csat(start, end, branch=None if ids is None else sorted(ids))   # figures take a list
+    in_scope(row, user)         # may `user` see this one row (e.g. who to notify about it)
+    members_of(branch_ids)      # the accounts that belong to these branches
+
+In admin views: `admin.base.scope_or_404(Model, id)` (the row or 404) and `admin.base._user()`.
+Customer phone and e-mail on any new page: models.privacy (contact_shown_ids, mask).
 
 Admin model views (admin/base.py DomainModelView) apply it to every list, count, detail,
 edit, delete, ajax edit, select2 lookup, foreign-key choice, filter option, list action and
 export without any code in the view; a view over a model without a rule here fails at
-start-up. A new model is declared with `declare(Model, rule)` (or an entry in RULES).
+start-up. A new model is declared with `declare(Model, rule)` — e.g.
+`declare(Notification, Via("complaint"))`, `declare(Outbox, Own("branch"))`, `declare(Tag, Shared())`
+— next to the model or as an entry in RULES; `tests/test_scope.py` checks that every model
+in models.ALL_MODELS has one.
 Background jobs and CLI commands run as SYSTEM (every branch) unless they act for a user.
 """
 from peewee import SQL
