@@ -46,6 +46,8 @@ class Config:
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
     PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_LIFETIME_HOURS", "12")))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # lists count matching rows up to this many, then show "10,000+" and offer pages up to it
+    LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
     FLASK_ADMIN_SWATCH = "cerulean"
 
 

@@ -5,6 +5,7 @@
     flask --app app restore FILE [--yes]    # replace the database with a backup (keeps a safety copy)
     flask --app app copy-data TARGET_URL    # copy everything into another, empty database
                                             # (moving an office from SQLite to PostgreSQL)
+    flask --app app reindex                 # build the search index of complaints and customers again
 
 SQLite backups use SQLite's online backup API: the copy is one consistent snapshot, and
 with WAL the office keeps working (writers are not blocked) while it is taken. For a
@@ -23,6 +24,7 @@ from peewee import AutoField, PostgresqlDatabase
 from models import ALL_MODELS, clock, db
 from models.base import create_private_file, is_sqlite, open_database, release_connections
 from models.migrations import MIGRATIONS, SchemaVersion, applied_versions, upgrade
+from models.search import create_search_schema, rebuild
 
 # A file must have these tables to be accepted as a service-desk backup.
 REQUIRED_TABLES = {"branch", "customer", "complaint", "user"}
@@ -47,6 +49,17 @@ def register(app):
         done = applied_versions()
         click.echo(f"Database {_safe_url(app.config['DATABASE_URL'])} is at schema version "
                    f"{max(done) if done else 0} ({len(applied)} migration(s) applied now).")
+
+    @app.cli.command("reindex")
+    def reindex():
+        """Build the search index of complaints and customers again from the stored rows."""
+        from models.search import create_search_schema, index_size, rebuild
+        db.connect(reuse_if_open=True)
+        create_search_schema(fill=False)
+        counts = rebuild(echo=click.echo)
+        sizes = index_size()
+        click.echo("Search index rebuilt: " + ", ".join(
+            f"{counts[kind]:,} {kind}s ({sizes[kind] / 2 ** 20:,.1f} MiB)" for kind in counts))
 
     @app.cli.command("backup")
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -135,6 +148,10 @@ def copy_data(source, target, echo=None):
                     f'SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX("{key.column_name}"), 1), '
                     f'MAX("{key.column_name}") IS NOT NULL) FROM "{table}"', (f'"{table}"', key.column_name))
             echo(f"  {model._meta.table_name}: {copied:,}")
+        # the search index is not copied: it is built from the copied rows, in the same transaction
+        create_search_schema(target, fill=False)
+        rebuild(target)
+        echo("  search index built")
     with target.bind_ctx(models):
         for model in models:
             stored = model.select().count()

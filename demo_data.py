@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from models import (Answer, Award, Branch, Callback, Choice, Complaint, Customer, Invitation, OpenLink,
                     Question, Response, RewardPenalty, Staff, Survey, User, db)
-from models import clock, workflow
+from models import clock, search, workflow
 from models.audit import record
 from models.clock import now
 from models.complaints import DEFAULT_SLA_HOURS, STAGE_TABLE
@@ -137,6 +137,7 @@ def seed(random_seed=2026):
         RewardPenalty.create(staff=staff[7], kind="verbal_warning", reason="上门服务态度冷淡被投诉",
                              complaint=complaints[0])
         counts["awards"] = 6
+    search.sync()  # the demo's customers and complaints are searchable at once
     return counts
 
 

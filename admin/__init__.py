@@ -9,6 +9,8 @@ from models.audit import shown_value
 from models.complaints import STAGES
 from models.org import ROLES
 
+from .calendars import CalendarDayAdmin, WorkCalendarAdmin
+from .custom_fields import ChoiceListAdmin, ChoiceValueAdmin, CustomFieldAdmin
 from .complaints import CallbackAdmin, CallbacksDueView, ComplaintAdmin, RectificationAdmin
 from .customers import CustomerAdmin
 from .spreadsheets import CustomerImportView, ReportWorkbookView
@@ -42,6 +44,11 @@ MODEL_VIEWS = [
     (UserAdmin, m.User, _l("Accounts"), SYSTEM, "user"),
     (BranchAdmin, m.Branch, _l("Branches"), SYSTEM, "branch"),
     (SlaPolicyAdmin, m.SlaPolicy, _l("SLA policies"), SYSTEM, "slapolicy"),
+    (WorkCalendarAdmin, m.WorkCalendar, _l("Working calendars"), SYSTEM, "workcalendar"),
+    (CalendarDayAdmin, m.CalendarDay, _l("Holidays & adjusted days"), SYSTEM, "calendarday"),
+    (CustomFieldAdmin, m.CustomField, _l("Custom fields"), SYSTEM, "customfield"),
+    (ChoiceListAdmin, m.ChoiceList, _l("Choice lists"), SYSTEM, "choicelist"),
+    (ChoiceValueAdmin, m.ChoiceValue, _l("Choice values"), SYSTEM, "choicevalue"),
     (SettingAdmin, m.Setting, _l("Settings"), SYSTEM, "setting"),
     (HistoryAdmin, m.History, _l("History"), SYSTEM, "history"),
     (ExportLogAdmin, m.ExportLog, _l("Export log"), SYSTEM, "exportlog"),

@@ -10,16 +10,19 @@ its model in models.scope decides, and a model without a rule stops the app at s
 * filter options (branch_filter, staff_filter) and the ids of list actions (404 when any is
   out of scope, 400 when malformed).
 Custom pages (@expose) that read rows by id use models.scope.get_in_scope / scope_or_404."""
+import re
 from decimal import Decimal
+from math import ceil
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_app_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
-from flask_admin.model.fields import AjaxSelectField
 from flask_admin.helpers import flash_errors, get_redirect_target
-from flask_babel import gettext as _
+from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
+from flask_admin.model.fields import AjaxSelectField
+from flask_babel import format_decimal, gettext as _
 from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
 from wtforms.fields import HiddenField
@@ -27,10 +30,36 @@ from wtforms.validators import NumberRange, Optional
 from wtfpeewee.fields import SelectQueryField
 
 from exports.listing import export_list
-from models import archive, db
+from models import Customer, archive, db, search as model_search
 from models.audit import record, record_changes
 from models.base import decimal_limit, fits, integer_limit
+from models.privacy import contact_shown_ids, mask
 from models.scope import get_in_scope, ids_in_scope, open_choice, parse_id, rule_of, scoped
+
+# Lists count their rows up to this many, then show "10,000+" (config LIST_COUNT_CAP).
+DEFAULT_COUNT_CAP = 10_000
+
+
+def count_cap():
+    return int(current_app.config.get("LIST_COUNT_CAP", DEFAULT_COUNT_CAP)) if has_app_context() \
+        else DEFAULT_COUNT_CAP
+
+
+class CappedCount(int):
+    """A list's row count, exact up to the cap. Beyond it the value is the cap (the pages
+    offered stop there) and it reads "10,000+"."""
+
+    def __new__(cls, value, more=False):
+        count = super().__new__(cls, value)
+        count.more = more
+        return count
+
+    @property
+    def number(self):
+        return format_decimal(int(self))
+
+    def __str__(self):
+        return _("%(count)s+", count=self.number) if self.more else self.number
 
 
 class RoleRequired:
@@ -90,6 +119,32 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         offset = min(max(offset or 0, 0), self.MAX_OFFSET)
         limit = min(max(limit or 10, 1), self.MAX_LIMIT)
         return list(query.order_by(self.model._meta.primary_key).offset(offset).limit(limit))
+
+
+class SearchAjaxLoader(ScopedAjaxLoader):
+    """Customer and complaint pickers (select2 search-as-you-type in forms) find through the
+    search index, the same way and in the same order as the lists' search boxes, among the
+    rows in the user's scope. A customer is shown with their phone (masked for people who do
+    not own the customer, models.privacy), so the caller found by a phone tail can be told apart."""
+
+    def format(self, model):
+        choice = super().format(model)
+        phone = getattr(model, "phone", None) if self.model is Customer else None
+        if choice and phone and model.id not in g.get("contact_shown", ()):
+            phone = mask("phone", phone)
+        return (choice[0], f"{choice[1]} · {phone}") if choice and phone else choice
+
+    def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
+        offset = min(max(offset or 0, 0), self.MAX_OFFSET)
+        limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), self.MAX_LIMIT)
+        query = scoped(self.model.select(), _user(), self.model)
+        if not (term or "").strip():
+            rows = list(query.order_by(self.model.id.desc()).offset(offset).limit(limit))
+        else:
+            rows, _count, _more = model_search.search(query, term[:100]).page(offset, limit, count_cap())
+        if self.model is Customer:
+            g.setdefault("contact_shown", set()).update(contact_shown_ids(_user(), rows))
+        return rows
 
 
 def _scope_form_fields(form, user, model=None):
@@ -154,6 +209,7 @@ class DomainModelView(RoleRequired, ModelView):
 
     delete_role = "manager"
     export_role = "manager"  # exports carry personal data
+    list_template = "admin/list.html"  # Flask-Admin's, with the note under a capped count
     page_size = 20
     can_set_page_size = True
     can_view_details = True
@@ -199,10 +255,14 @@ class DomainModelView(RoleRequired, ModelView):
         return scope_or_404(self.model, id)
 
     def _create_ajax_loader(self, name, options):
+        """select2 pickers offer and accept only rows in the user's scope; pickers of a searchable
+        model (customer, complaint) search through its index."""
         field = getattr(self.model, name, None)
         if field is None or not isinstance(field, ForeignKeyField):
             raise ValueError(f"{self.model.__name__}.{name} is not a foreign key")
         rule_of(field.rel_model)
+        if field.rel_model in model_search.KIND_OF_MODEL:
+            return SearchAjaxLoader(name, field.rel_model, **options)
         return ScopedAjaxLoader(name, field.rel_model, **options)
 
     def create_form(self, obj=None):
@@ -294,32 +354,84 @@ class DomainModelView(RoleRequired, ModelView):
         names = [c[0] if isinstance(c, tuple) else c for c in self._list_columns]
         return [fields[n] for n in names if isinstance(fields.get(n), ForeignKeyField)]
 
-    # a hand-edited ?page= beyond this shows the last pages' worth of nothing, not an error
-    MAX_PAGE = 100000
-
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Flask-Admin's list query, with three changes: complaints and customers are searched
+        through the search index (models.search) and other lists take the search text
+        literally (% and _ are not wildcards); the count stops at the cap ("10,000+") and so
+        do the pages offered, which bounds the OFFSET of a deep page; related rows are loaded
+        one query per column."""
         if sort_column is not None and sort_column not in self._sortable_columns:
             sort_column = None  # a hand-edited ?sort= on a column that is not sortable
-        page = min(max(page or 0, 0), self.MAX_PAGE)
         if search is not None:
             search = search[:200]
-        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
-                                        execute=False, page_size=page_size)
+        query = self.get_query()
+        joins = set()
+        found = None
+        if self._search_supported and search and search.strip():
+            if self.model in model_search.KIND_OF_MODEL:
+                found = model_search.search(query, search)
+                query = found.query
+            else:
+                query = self._literal_search(query, search, joins)
+        query = self._apply_filters(query, filters, joins)
+        cap = count_cap()
+        count = CappedCount(*model_search.count_capped(query, cap))
+        if found is not None and sort_column is not None and count.more:
+            # more matches than the cap, sorted by a column: walk that column's index instead
+            # of sorting them all (models.search.Search.by_column)
+            joins = set()
+            query = self._apply_filters(found.by_column, filters, joins)
+        if sort_column is not None:
+            query, joins = self._order_by(query, joins, [(self._sortable_columns[sort_column], sort_desc)])
+        elif found is not None:
+            query = query.order_by(*found.order(ranked=not count.more))
+        elif self._get_default_order():
+            query, joins = self._order_by(query, joins, self._get_default_order())
+        if page_size is None:
+            page_size = self.page_size
+        if page_size:
+            page = max(0, min(page or 0, ceil(count / page_size) - 1))  # ?page=-3 or past the end
+            # past the cap, the last page offered ends at the cap
+            query = query.limit(min(page_size, count - page * page_size) if count.more else page_size)
+            if page:
+                query = query.offset(page * page_size)
         if not execute:
             return count, query
         rows = list(query)
         attach_related(rows, self._list_foreign_keys())
         return count, rows
 
+    def _apply_filters(self, query, filters, joins):
+        for index, _name, value in (filters or []) if self._filters else []:
+            flt = self._filters[index]
+            query = self._handle_join(query, flt.column, joins)
+            query = flt.apply(query, flt.clean(value))
+        return query
+
+    def _literal_search(self, query, text, joins):
+        """Every word of `text` in one of the searchable columns, as typed: LIKE with % and _
+        escaped (peewee's contains)."""
+        for word in re.sub(r"[\x00-\x1f\x7f]", " ", text).split():
+            condition = None
+            for field in self._search_fields:
+                query = self._handle_join(query, field, joins)
+                condition = field.contains(word) if condition is None else condition | field.contains(word)
+            query = query.where(condition)
+        return query
+
     def get_export_columns(self):
         """Export headers: column_export_labels where the list's label only fits the screen."""
         labels = self.column_export_labels or {}
         return [(name, labels.get(name, label)) for name, label in super().get_export_columns()]
 
+    # what the search box finds, when it is more than the searchable columns (the labels)
+    search_labels = None
+
     def search_placeholder(self):
         """'Search: number, title, …' from the labels of the searchable columns."""
         names = [c if isinstance(c, str) else c.name for c in (self.column_searchable_list or ())]
-        labels = [str(self.column_labels.get(n, n)) for n in names]
+        labels = [str(label) for label in self.search_labels] if self.search_labels else \
+            [str(self.column_labels.get(n, n)) for n in names]
         return _("Search: %(fields)s", fields=", ".join(labels)) if labels else None
 
     def _get_filter_groups(self):

@@ -16,6 +16,7 @@ from models import Branch, Callback, Complaint, Customer, Rectification, Staff, 
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
 from models.complaints import CALLBACK_CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
+from models.custom_fields import COLUMN_PREFIX
 from models.i18n import label_of
 from models import workflow
 from models.privacy import contact_shown_ids, mask
@@ -23,6 +24,7 @@ from models.scope import branch_ids, get_in_scope, parse_id, scoped
 from models.workflow import WorkflowError
 
 from .base import DomainModelView, RoleBaseView, _user, scope_or_404
+from .custom_fields import CustomFieldsMixin
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
 
@@ -89,6 +91,10 @@ class DueSoonFilter(BasePeeweeFilter):
 
 def _field_label(object_type, name):
     """The label a history row's field has on its model (the code itself if unknown)."""
+    if name.startswith(COLUMN_PREFIX):  # a custom field: its label, also when deactivated since
+        from models.custom_fields import CustomField
+        custom = CustomField.get_or_none(CustomField.entity == "complaint", CustomField.code == name[len(COLUMN_PREFIX):])
+        return custom.label if custom is not None else name
     model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
     field = model._meta.fields.get(name) if model else None
     if field is not None and field.verbose_name:
@@ -117,7 +123,8 @@ def _staff_from_form(key, message):
     return staff
 
 
-class ComplaintAdmin(DomainModelView):
+class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
+    custom_entity = "complaint"  # the administrator's own fields (System → Custom fields)
     # the number, what it is about, where it stands and how much time is left
     column_list = ["number", "title", "customer", "branch", "severity", "stage", "due_at", "responsible_staff",
                    "assignee", "received_at"]
@@ -129,7 +136,10 @@ class ComplaintAdmin(DomainModelView):
                           "rectify_due_at", "rectified_at", "callback_due_at", "called_back_at", "closed_at",
                           "escalation_level", "compensation", "compensation_amount"]
     column_export_labels = {"due_at": _l("Next deadline")}
+    # the search box (models.search) also finds a complaint by its customer's name,
+    # organisation and phone; the number may be typed as 2026-500000 or 500000
     column_searchable_list = ["number", "title", "description"]
+    search_labels = [_l("Number"), _l("Title"), _l("Description"), _l("Customer"), _l("Organisation"), _l("Phone")]
     column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
                       branch_filter(Complaint.branch),
                       staff_filter(Complaint.responsible_staff, _l("Responsible staff")),
@@ -240,6 +250,7 @@ class ComplaintAdmin(DomainModelView):
             "satisfaction_choices": SATISFACTION,
             "channel_choices": CALLBACK_CHANNELS,
             "due_html": _complaint_due(self, None, complaint, "due_at"),
+            "custom_values": self.custom_values_shown(complaint),
             "today": now().date(),
         }
 

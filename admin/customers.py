@@ -14,6 +14,7 @@ from models.privacy import MASKED_FIELDS, anonymise_customer, contact_shown_ids,
 from models.scope import branch_choices, scoped
 
 from .base import DomainModelView, _user
+from .custom_fields import CustomFieldsMixin
 
 
 class RelatedFilter(FilterEqual):
@@ -37,6 +38,9 @@ def staff_filter(column, name):
         (s.id, str(s)) for s in scoped(Staff.select().where(Staff.active).order_by(Staff.name), _user())])
 
 
+# Pickers of a customer or a complaint in forms: DomainModelView makes their loader search
+# through the search index (models.search), like the lists' search boxes; "fields" is what
+# Flask-Admin requires of a loader.
 CUSTOMER_AJAX = {"fields": ["name", "organisation", "phone"], "page_size": 20}
 COMPLAINT_AJAX = {"fields": ["number", "title"], "page_size": 20}
 
@@ -60,7 +64,8 @@ def _contact(view, context, model, name):
         mask(name, value), url_for("customer.reveal_contact", id=model.id), generate_csrf(), _("show"))
 
 
-class CustomerAdmin(DomainModelView):
+class CustomerAdmin(CustomFieldsMixin, DomainModelView):
+    custom_entity = "customer"  # the administrator's own fields (System → Custom fields)
     # the columns an office looks a customer up by
     column_list = ["name", "organisation", "phone", "kind", "grade", "lifecycle", "deal_state", "branch",
                    "account_manager", "churned"]

@@ -49,6 +49,9 @@ class SlaPolicyAdmin(DomainModelView):
     delete_role = "admin"
     column_list = ["severity", "customer_grade", "acknowledge_hours", "result_hours", "rectify_hours",
                    "callback_hours"]
+    # hours_kind (calendar or working hours) is offered once deadlines are computed with it
+    # (issue 17, step 3: after the deadline rework of issue 11 lands)
+    form_excluded_columns = ["hours_kind"]
 
 
 class SettingAdmin(DomainModelView):

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from models import (Answer, Branch, Complaint, ComplaintCounter, Customer, Question, Response,  # noqa: E402
                     Staff, Survey, User, UserBranch, db)
+from models import search  # noqa: E402
 from models.base import bind_database, is_sqlite  # noqa: E402
 from models.complaints import CATEGORIES, CHANNELS, SEVERITIES, STAGES, format_number  # noqa: E402
 from models.migrations import upgrade  # noqa: E402
@@ -279,6 +280,8 @@ def ensure_complaints(count, rng):
             row["number"] = format_number(row["year"], row["seq"])
         insert_chunked(Complaint, rows)
     finish_complaint_numbering()
+    # the triggers queued every row: build the search index in bulk, as `flask reindex` does
+    search.rebuild()
     analyze()
     return count
 
@@ -372,7 +375,8 @@ def analyze():
         db.execute_sql("ANALYZE")
     else:
         from models import ALL_MODELS
-        db.execute_sql("VACUUM ANALYZE " + ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS))
+        tables = [m._meta.table_name for m in ALL_MODELS] + ["complaint_search", "customer_search", "search_queue"]
+        db.execute_sql("VACUUM ANALYZE " + ", ".join(f'"{t}"' for t in tables))
 
 
 def describe_database(url):

@@ -21,8 +21,9 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale, gettext as _
 from peewee import fn
 
-from models import Branch, Customer, Staff, db
+from models import Branch, Customer, Staff, db, search
 from models.audit import record
+from models.custom_fields import COLUMN_PREFIX, clean, fields_for, options_of, write_values
 from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
 from models.i18n import LANGUAGE_CODES, babel_locale
 
@@ -83,13 +84,26 @@ class ImportPreview:
 
 # --------------------------------------------------------------------------- labels
 
+def custom_fields():
+    """{cf_<code>: CustomField}: the administrator's active customer fields, in their order."""
+    return {definition.column: definition for definition in fields_for("customer")}
+
+
+def import_fields():
+    """(field, required) in template order: the fixed columns, then the custom fields."""
+    return IMPORT_FIELDS + [(name, definition.required) for name, definition in custom_fields().items()]
+
+
 def field_label(name):
+    if name.startswith(COLUMN_PREFIX):
+        definition = custom_fields().get(name)
+        return definition.label if definition is not None else name
     return str(Customer._meta.fields[name].verbose_name)
 
 
 def header_labels():
     """Template headers in the UI language; required columns carry a *."""
-    return [field_label(name) + (" *" if required else "") for name, required in IMPORT_FIELDS]
+    return [field_label(name) + (" *" if required else "") for name, required in import_fields()]
 
 
 def _key(text):
@@ -99,6 +113,10 @@ def _key(text):
 def _aliases():
     """{normalised header: field} accepting the field name and its label in either language."""
     aliases = {}
+    for column, definition in custom_fields().items():  # a custom field by its code or either label
+        for alias in (column, definition.code, definition.label_zh, definition.label_en):
+            if alias:
+                aliases[_key(alias)] = column
     for name, _required in IMPORT_FIELDS:
         aliases[_key(name)] = name
         aliases[_key(field_label(name))] = name
@@ -235,7 +253,7 @@ def map_headers(header):
             repeated.append(title)
         else:
             mapping[index] = name
-    missing = [field_label(name) for name, required in IMPORT_FIELDS if required and name not in mapping.values()]
+    missing = [field_label(name) for name, required in import_fields() if required and name not in mapping.values()]
     problems = []
     if unknown:
         problems.append(_("unknown columns: %(names)s", names=", ".join(unknown)))
@@ -264,6 +282,8 @@ class RowChecker:
             self.staff_by_number[_key(number)] = staff_id
             self.staff_by_name.setdefault(_key(name), set()).add(staff_id)
         self.max_lengths = {name: getattr(f, "max_length", None) for name, f in Customer._meta.fields.items()}
+        self.custom = custom_fields()
+        self.fields = import_fields()
 
     def check(self, row, mapping, cells):
         for index, name in mapping.items():
@@ -275,12 +295,17 @@ class RowChecker:
                 continue
             if converted is not None:
                 row.values[name] = converted
-        for name, required in IMPORT_FIELDS:
+        for name, required in self.fields:
             if required and name in mapping.values() and name not in row.values \
                     and not any(e.column == field_label(name) for e in row.errors):
                 row.errors.append(RowError(row.number, field_label(name), _("This column is required.")))
 
     def convert(self, name, raw, value):
+        if name in self.custom:
+            definition = self.custom[name]
+            if raw == "" and definition.required:
+                return None  # reported once, as a required column
+            return clean(definition, value if isinstance(value, (date, datetime)) else raw)
         if raw == "":
             return None
         limit = self.max_lengths.get(name)
@@ -418,10 +443,16 @@ def import_customers(preview, mode, user=None):
                               "the valid rows.", count=len({e.row for e in errors})))
     created = []
     with db.atomic():
+        fields = custom_fields()
         for row in preview.valid_rows:
-            customer = Customer.create(**row.values)
+            values = {name: value for name, value in row.values.items() if name not in fields}
+            customer = Customer.create(**values)
+            custom = {fields[name]: value for name, value in row.values.items() if name in fields}
+            if custom:
+                write_values("customer", customer.id, custom)
             record(customer, "create", user, "import", "", f"row {row.number}")
             created.append(customer)
+    search.sync()  # index the new files now rather than in the next search
     return created
 
 
@@ -432,14 +463,20 @@ def write_template(target):
     choice columns and branches, and a sheet listing the allowed values."""
     writer = XlsxWriter(target)
     headers = header_labels()
+    fields = import_fields()
+    custom = custom_fields()
     kinds = {"monthly_spend": NUMBER, "first_deal_date": DATE}
-    columns = [Column(label, kinds.get(name, TEXT), 18) for label, (name, _req) in zip(headers, IMPORT_FIELDS)]
+    kinds.update({name: {"number": NUMBER, "date": DATE}.get(d.kind, TEXT) for name, d in custom.items()})
+    columns = [Column(label, kinds.get(name, TEXT), 18) for label, (name, _req) in zip(headers, fields)]
     sheet = writer.add(Sheet(_("Customers"), columns, iter(())))
     lists = writer.add(Sheet(_("Allowed values"), [Column(field_label(name), TEXT, 22) for name in
                                                     ("kind", "grade", "lifecycle", "deal_state", "branch")],
                              _allowed_rows()))
-    for index, (name, _required) in enumerate(IMPORT_FIELDS):
-        if name in ("kind", "grade", "lifecycle", "deal_state"):
+    for index, (name, _required) in enumerate(fields):
+        definition = custom.get(name)
+        if definition is not None:
+            _custom_validation(sheet, index, definition)
+        elif name in ("kind", "grade", "lifecycle", "deal_state"):
             source = [str(label) for _code, label in CHOICES[name]]
             sheet.data_validation(1, index, MAX_ROWS, index, {"validate": "list", "source": source,
                                                                "error_type": "warning"})
@@ -453,6 +490,28 @@ def write_template(target):
         "validate": "list", "error_type": "warning",
         "source": f"='{lists.name}'!$E$2:$E${max(2, branches + 1)}"})
     writer.close()
+
+
+def _custom_validation(sheet, index, field):
+    """Drop-down or type check of a custom field's column, as a warning (the import checks again)."""
+    if field.kind in ("choice", "yes_no"):
+        source = ([label for _code, label in options_of(field)] if field.kind == "choice"
+                  else [_("Yes"), _("No")])
+        if source and sum(len(label) + 1 for label in source) <= 255:  # Excel's limit for a typed list
+            sheet.data_validation(1, index, MAX_ROWS, index, {"validate": "list", "source": source,
+                                                               "error_type": "warning"})
+    elif field.kind == "date":
+        sheet.data_validation(1, index, MAX_ROWS, index, {
+            "validate": "date", "criteria": ">", "value": date(1900, 1, 1), "error_type": "warning",
+            "input_message": _("A date, e.g. 2026-11-23")})
+    elif field.kind == "number":
+        sheet.data_validation(1, index, MAX_ROWS, index, {
+            "validate": "decimal", "criteria": "between", "minimum": -1e14, "maximum": 1e14, "error_type": "warning"})
+    elif field.kind == "multi_choice":
+        labels = "、".join(label for _code, label in options_of(field))
+        sheet.data_validation(1, index, MAX_ROWS, index, {
+            "validate": "any", "input_title": field.label[:32],
+            "input_message": _("One or more of: %(values)s", values=labels)[:255]})
 
 
 def _allowed_rows():

@@ -6,10 +6,11 @@ row (joined in the same query through an alias, never one query per row), dates 
 numbers as numbers. Header labels are the models' verbose names in the UI language.
 """
 from dataclasses import dataclass
+from datetime import date
 from operator import itemgetter
 
 from flask_babel import gettext as _
-from peewee import (JOIN, BooleanField, DateField, DateTimeField, DecimalField, FloatField, ForeignKeyField,
+from peewee import (JOIN, BooleanField, fn, DateField, DateTimeField, DecimalField, FloatField, ForeignKeyField,
                     IntegerField)
 
 from models import db
@@ -65,9 +66,15 @@ def plan_columns(model, names_and_labels):
     """For (field name, label) pairs: the expressions to select, the aliases to join and
     the ExportColumns. Call inside a request: labels and choice labels are translated now."""
     fields = model._meta.fields
+    custom = _custom_fields(model, names_and_labels)
     selects, joins, columns = [], [], []
     for name, label in names_and_labels:
         field = fields.get(name)
+        if field is None and name in custom:
+            expression, column = _custom_column(model, custom[name], str(label), len(selects))
+            selects.append(expression)
+            columns.append(column)
+            continue
         if field is None:
             continue  # a computed list column: nothing to read from the database
         label = str(label)
@@ -104,6 +111,52 @@ def plan_columns(model, names_and_labels):
             columns.append(ExportColumn(name, Column(label, TEXT),
                                         _getter(index, lambda v: None if v is None else str(v))))
     return selects, joins, columns
+
+
+def _custom_fields(model, names_and_labels):
+    """{cf_<code>: CustomField} for the custom-field columns among the exported ones."""
+    from models.custom_fields import COLUMN_PREFIX, entity_of, fields_for
+    entity = entity_of(model)
+    if entity is None or not any(str(name).startswith(COLUMN_PREFIX) for name, _label in names_and_labels):
+        return {}
+    return {field.column: field for field in fields_for(entity)}
+
+
+def _custom_column(model, field, label, index):
+    """A custom field as one selected expression (a subquery on the value table through its
+    (entity, field) index; a multiple choice aggregated into one text) and its ExportColumn."""
+    from models.base import is_postgres
+    from models.choices import labels_of
+    from models.custom_fields import CHOICE_KINDS, VALUE_MODELS, _column_of
+    table = VALUE_MODELS[field.entity].alias()
+    owner = getattr(table, field.entity)
+    column = getattr(table, _column_of(field.kind))
+    if field.kind == "multi_choice":
+        joined = fn.STRING_AGG(column, "\x1f") if is_postgres() else fn.GROUP_CONCAT(column, "\x1f")
+        expression = table.select(joined).where(owner == model._meta.primary_key, table.field == field.id)
+    else:
+        expression = (table.select(column).where(owner == model._meta.primary_key, table.field == field.id)
+                      .order_by(table.id).limit(1))
+    labels = labels_of(field.choice_list_id) if field.kind in CHOICE_KINDS else {}
+    yes, no = _("Yes"), _("No")
+
+    def get(row):
+        value = row[index]
+        if value is None or value == "":
+            return None
+        if field.kind == "multi_choice":
+            return "、".join(labels.get(code, code) for code in sorted(str(value).split("\x1f")))
+        if field.kind == "choice":
+            return labels.get(value, value)
+        if field.kind == "yes_no":
+            return yes if value == "yes" else no
+        if field.kind == "number":
+            return float(value)
+        if field.kind == "date":
+            return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        return str(value)
+    kind = {"number": NUMBER, "date": DATE}.get(field.kind, TEXT)
+    return expression, ExportColumn(field.column, Column(label, kind), get)
 
 
 def export_query(model, query, names_and_labels):

@@ -1,7 +1,10 @@
 """The domain, as Peewee models. Bind with models.base.bind_database(url) before use."""
 from .audit import ExportLog, History, Setting
 from .base import bind_database, db
+from .calendars import CalendarDay, WorkCalendar
+from .choices import ChoiceList, ChoiceValue
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
+from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
 from .customers import Customer
 from .org import Branch, Staff, User, UserBranch
 from .recognition import Award, RewardPenalty
@@ -9,16 +12,20 @@ from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, S
 
 # In dependency order: create_tables() follows it, drop goes backwards.
 ALL_MODELS = [
-    Branch, Staff, User, UserBranch, Customer, ComplaintCounter, SlaPolicy, Complaint, Rectification, Callback,
+    Branch, Staff, User, UserBranch, WorkCalendar, CalendarDay, ChoiceList, ChoiceValue, CustomField, Customer,
+    ComplaintCounter, SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
     Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
     Award, RewardPenalty, History, ExportLog, Setting,
 ]
 
 
 def create_tables():
-    """Create every missing table and index (safe to run on an existing database)."""
+    """Create every missing table and index (safe to run on an existing database), and the
+    search index with the triggers that keep it in sync (models/search.py)."""
+    from .search import create_search_schema
     with db.atomic():
         db.create_tables(ALL_MODELS, safe=True)
+        create_search_schema()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "bind_database", "create_tables", "db"]

@@ -21,6 +21,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalFi
                     ForeignKeyField, IntegerField, SmallIntegerField, TextField)
 
 from .base import BaseModel
+from .calendars import HOURS_KINDS
 from .clock import now
 from .customers import GRADES, Customer
 from .i18n import _l
@@ -137,6 +138,9 @@ class SlaPolicy(BaseModel):
     result_hours = _hours_column("resolved", _l("Result within (h)"))
     rectify_hours = _hours_column("rectified", _l("Rectification within (h)"))
     callback_hours = _hours_column("called_back", _l("Callback within (h)"))
+    hours_kind = CharField(max_length=10, choices=HOURS_KINDS, default="calendar", verbose_name=_l("Hours count as"),
+                           help_text=_l("Calendar hours run around the clock (1 h / 24 h / 48 h / 72 h as in the "
+                                        "service standard); working hours only inside the branch's working calendar"))
 
     class Meta:
         indexes = ((("severity", "customer_grade"), True),)

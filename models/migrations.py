@@ -13,7 +13,7 @@ left alone), so a database created by `init-db` at the current models, which has
 `schema_version` rows yet, is simply stamped when upgraded. Each migration runs in one
 transaction (PostgreSQL and SQLite both roll back DDL), its version row in the same one.
 """
-from peewee import CharField, DateTimeField, IntegerField
+from peewee import CharField, DateTimeField, IntegerField, SqliteDatabase
 from playhouse.migrate import SchemaMigrator, make_index_name
 
 from .base import BaseModel, db
@@ -187,19 +187,36 @@ def upgrade(database=None, echo=None):
     """Apply every pending migration, then create missing tables and indexes.
 
     Returns the list of (version, name) applied. Migrations run before create_tables()
-    so that an index on a new column is never attempted before the column exists."""
+    so that an index on a new column is never attempted before the column exists.
+
+    On SQLite, foreign keys are switched off while migrations run (SQLite's own procedure for
+    schema changes): several changes rebuild a table (copy, drop, rename), and dropping a
+    table with foreign keys on would fire the ON DELETE actions of the rows that point at
+    it — a vote for a staff member would lose its staff. Each migration checks the foreign
+    keys (PRAGMA foreign_key_check) before it commits and is rolled back if one is broken."""
     from . import create_tables
     database = database or db
     echo = echo or (lambda message: None)
     SchemaVersion.create_table(safe=True)
     schema = Schema(database)
     applied = []
-    for version, name, function in pending(database):
-        with database.atomic():
-            function(schema)
-            SchemaVersion.create(version=version, name=name)
-        echo(f"applied {version}: {name}")
-        applied.append((version, name))
+    sqlite = isinstance(getattr(database, "obj", database), SqliteDatabase)  # db is a DatabaseProxy
+    if sqlite:
+        database.execute_sql("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: before it
+    try:
+        for version, name, function in pending(database):
+            with database.atomic():
+                function(schema)
+                if sqlite:
+                    broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration {version} broke foreign keys: {broken[:5]}")
+                SchemaVersion.create(version=version, name=name)
+            echo(f"applied {version}: {name}")
+            applied.append((version, name))
+    finally:
+        if sqlite:
+            database.execute_sql("PRAGMA foreign_keys = ON")
     create_tables()
     return applied
 
@@ -274,3 +291,19 @@ def _customer_archive_and_privacy(schema):
 def _foreign_keys_restrict(schema):
     from . import ALL_MODELS
     schema.match_on_delete(ALL_MODELS)
+
+
+@migration(60, "search index of complaints and customers, and the triggers that keep it in sync (models/search.py)")
+def _search_index(schema):
+    # Built from the rows already stored (on 1M complaints and 1M customers: see
+    # docs/SCALING.md for how long); `flask --app app reindex` builds it again at any time.
+    # A new database gets it from create_tables(), with its tables.
+    if schema.has_table("complaint") and schema.has_table("customer"):
+        from .search import create_search_schema
+        create_search_schema(schema.database)
+
+
+@migration(70, "working-time calendars (work_calendar, calendar_day); slapolicy.hours_kind (calendar or working hours)")
+def _working_time_calendars(schema):
+    # every existing policy keeps counting around the clock, as before
+    schema.add_column("sla_policy", "hours_kind", CharField(max_length=10, default="calendar"))

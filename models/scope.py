@@ -292,7 +292,10 @@ def branch_of(instance):
 def _register_rules():
     """The rules of the models in models/ (registered on first use: the models import this module)."""
     from .audit import ExportLog, History, Setting
+    from .calendars import CalendarDay, WorkCalendar
+    from .choices import ChoiceList, ChoiceValue
     from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
+    from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
     from .customers import Customer
     from .recognition import Award, RewardPenalty
     from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
@@ -324,9 +327,13 @@ def _register_rules():
         Answer: Via("response"),
         History: Custom(_history_condition, lambda row: row.branch_id),
         ExportLog: Custom(_export_log_condition, lambda row: None),
+        # the administrator's own fields: a value belongs to its customer's / complaint's branch
+        CustomerFieldValue: Via("customer"), ComplaintFieldValue: Via("complaint"),
         # office-wide
         Survey: Shared(), Question: Shared(), Choice: Shared(),
         SlaPolicy: Shared(), Setting: Shared(), ComplaintCounter: Shared(),
+        WorkCalendar: Shared(), CalendarDay: Shared(), ChoiceList: Shared(), ChoiceValue: Shared(),
+        CustomField: Shared(),
     })
     _registered.append(True)
 

@@ -23,8 +23,8 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 class TemplateTypoUndefined(StrictUndefined):
     """StrictUndefined: using an undefined name in a template fails the test. One exception,
     in Flask-Admin's own bootstrap4/admin/lib.html: it compares `field.widget.input_type`,
-    which a <select>, a <textarea> or Flask-Admin's select2 widget does not have, with
-    'checkbox' (a field with a help text or an error)."""
+    which widgets other than <input> (select, textarea) do not have, with 'checkbox' (a field
+    with a help text)."""
 
     def __eq__(self, other):
         if self._undefined_name == "input_type":
@@ -101,6 +101,16 @@ def login_as(app, office):
         client = Client(app.test_client())
         response = client.login(role)
         assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return _login
+
+
+@pytest.fixture
+def en(login_as):
+    """A logged-in client reading the English UI (the msgids), per role (staff by default)."""
+    def _login(role="staff"):
+        client = login_as(role)
+        client.http.set_cookie("lang", "en")
         return client
     return _login
 

@@ -13,6 +13,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("seed_bench.py", ["--rows", "3000", "--sample", "60"], "insert_many is"),
     ("listview_bench.py", ["--rows", "300", "--baseline-rows", "200", "--repeats", "2"], "constant"),
     ("scoring_bench.py", ["--rows", "3000", "--repeats", "2", "--index-effect"], "effect of index"),
+    ("search_bench.py", ["--rows", "2000", "--repeats", "2", "--like-repeats", "1"], "LIKE / search"),
     ("request_cost.py", ["--n", "20", "--warmup", "5"], "x the thank-you page"),
 ])
 def test_benchmark_runs(tmp_path, script, args, expect):

@@ -13,16 +13,6 @@ from .helpers import make_branch, make_complaint, make_customer, make_staff
 T0 = datetime(2026, 4, 1, 9, 0, 0)
 
 
-@pytest.fixture
-def en(login_as):
-    """A logged-in client reading the English UI (the msgids), per role."""
-    def _login(role):
-        client = login_as(role)
-        client.http.set_cookie("lang", "en")
-        return client
-    return _login
-
-
 def _view(app, endpoint="complaint"):
     return next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
 

@@ -48,6 +48,13 @@ def test_copy_data_moves_every_row_and_the_target_goes_on_numbering(source_offic
         assert manager.check_password("manager-demo-2026")  # logins keep working
         newcomer = Customer.create(name="迁移后新客户", branch=Customer.select().first().branch)
         assert newcomer.id == counts["customer"] + 1  # ids continue after the copied rows
+    # the search index is built in the target from the copied rows (not copied: its form differs)
+    suffix = "fts" if target_url.startswith("sqlite") else "search"
+    for table in ("complaint", "customer"):
+        indexed = target.execute_sql(f'SELECT COUNT(*) FROM "{table}_{suffix}"').fetchone()[0]
+        assert indexed == counts[table], table
+    queued = target.execute_sql('SELECT "kind", "row_id" FROM "search_queue"').fetchall()
+    assert queued == [("customer", newcomer.id)]  # only what was written after the copy
     target.close()
 
 

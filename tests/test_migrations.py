@@ -89,6 +89,31 @@ def test_a_migration_adds_a_column_with_its_default_and_keeps_the_rows(app, prob
         assert upgrade() == []
 
 
+def test_a_column_added_to_a_referenced_table_keeps_the_rows_that_point_at_it(app, only_migrations):
+    """On SQLite a NOT NULL column with a default rebuilds the table; with foreign keys on, the
+    drop of the old table would null every vote for a staff member (ON DELETE SET NULL)."""
+    from peewee import BooleanField
+    from models import Answer, Question, Response, Survey
+    from .helpers import make_branch, make_staff
+
+    @migrations.migration(1, "probe: a flag on staff")
+    def add_flag(schema):
+        schema.add_column("staff", "probe_flag", BooleanField(default=False))
+
+    with app.app_context():
+        staff = make_staff(make_branch())
+        survey = Survey.create(title="服务之星评选")
+        question = Question.create(survey=survey, text="请选择您心中的服务之星", kind="staff")
+        response = Response.create(survey=survey)
+        vote = Answer.create(response=response, question=question, staff=staff)
+        try:
+            upgrade()
+            assert Answer.get_by_id(vote.id).staff_id == staff.id
+        finally:
+            if "probe_flag" in columns("staff"):
+                migrations.Schema(db.obj).migrator.drop_column("staff", "probe_flag").run()
+
+
 def test_a_failing_migration_is_rolled_back_and_not_recorded(app, probe, only_migrations):
     @migrations.migration(1, "probe: add a column then fail")
     def broken(schema):
