@@ -265,14 +265,18 @@ class DomainModelView(RoleRequired, ModelView):
             return SearchAjaxLoader(name, field.rel_model, **options)
         return ScopedAjaxLoader(name, field.rel_model, **options)
 
-    def create_form(self, obj=None):
-        return _scope_form_fields(super().create_form(obj), _user(), self.model)
+    # Foreign-key choices are scoped where every form passes, whoever built it (a mixin may
+    # override create_form/edit_form): before validation (a submitted id out of scope is not a
+    # valid choice) and before rendering (the options shown).
+    def _scoped_form(self, form):
+        if form is not None and not getattr(form, "_branch_scoped", False):
+            _scope_form_fields(form, _user(), self.model)
+            form._branch_scoped = True
+        return form
 
-    def edit_form(self, obj=None):
-        return _scope_form_fields(super().edit_form(obj), _user(), self.model)
-
-    def list_form(self, obj=None):
-        return _scope_form_fields(super().list_form(obj), _user(), self.model)
+    def render(self, template, **kwargs):
+        self._scoped_form(kwargs.get("form"))
+        return super().render(template, **kwargs)
 
     def handle_action(self, return_view=None):
         """List actions get only well-formed ids of rows in the user's scope: a malformed id
@@ -460,6 +464,7 @@ class DomainModelView(RoleRequired, ModelView):
         """Unique values are checked here so the user sees an error next to the field;
         the database constraint still catches a race. A select2 field given an id that is not
         a row in the user's scope is an error (Flask-Admin would store "nothing chosen")."""
+        self._scoped_form(form)
         if not super().validate_form(form):
             return False
         if request.method != "POST":

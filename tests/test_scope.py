@@ -168,9 +168,11 @@ def test_multi_branch_manager_sees_both_and_the_ajax_lookup_follows(app, two):
     staff = Client(app.test_client())
     staff.login("staff_a")
     found = staff.get("/admin/complaint/ajax/lookup/?name=customer&query=方客户").get_json()
-    assert [label for _id, label in found] == ["甲方客户"]
+    assert [label.split(" · ")[0] for _id, label in found] == ["甲方客户"]
+    assert "****" in found[0][1]  # the picker shows the phone masked to someone who does not own the customer
     found = manager.get("/admin/complaint/ajax/lookup/?name=customer&query=方客户").get_json()
-    assert sorted(label for _id, label in found) == ["乙方客户", "甲方客户"]
+    assert sorted(label.split(" · ")[0] for _id, label in found) == ["乙方客户", "甲方客户"]
+    assert all("****" not in label for _id, label in found)  # the branch manager sees them in full
 
 
 def test_account_links_are_edited_with_the_account(app, two):
