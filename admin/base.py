@@ -109,7 +109,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 
     def get_list(self, term, offset=0, limit=10):
         query = scoped(self.model.select(), _user(), self.model)
-        term = (term or "")[:100]
+        term = (term or "")[:100].replace("\x00", "")
         if term:
             condition = None
             for field in self._cached_fields:
@@ -327,7 +327,7 @@ class DomainModelView(RoleRequired, ModelView):
         options = getattr(flt, "options", None)
         if isinstance(options, (list, tuple)) and options:
             return value in {str(code) for code, _label in options}
-        if hasattr(flt, "get_options") and callable(options):  # RelatedFilter: an id
+        if getattr(flt, "takes_ids", False):  # RelatedFilter: an id
             return parse_id(value) is not None
         column = getattr(flt, "column", None)
         try:
@@ -336,14 +336,12 @@ class DomainModelView(RoleRequired, ModelView):
             return False
         if column is None or not hasattr(column, "model"):
             return True
-        values = cleaned if isinstance(cleaned, list) else [cleaned]
+        numbers = [v for v in (cleaned if isinstance(cleaned, list) else [cleaned])
+                   if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
         if isinstance(column, ForeignKeyField) or getattr(column, "primary_key", False):
-            return all(isinstance(v, int) and parse_id(v) is not None for v in values)
+            return all(parse_id(v) is not None for v in numbers if isinstance(v, int))
         if integer_limit(column) is not None or decimal_limit(column) is not None:
-            try:
-                return all(fits(column, v) for v in values)
-            except TypeError:
-                return False
+            return all(fits(column, v) for v in numbers)
         return True
 
     # ------------------------------------------------------------------ listing

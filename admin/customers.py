@@ -22,6 +22,8 @@ class RelatedFilter(FilterEqual):
     options are read from the database when the list is shown, not at start-up, and are
     only the rows in the user's branch scope (models.scope). The value must be an id."""
 
+    takes_ids = True  # DomainModelView refuses a value that cannot be an id
+
     def get_options(self, view):
         if not has_request_context():
             return []

@@ -50,10 +50,13 @@ DEPENDANT_LABELS = {
 
 
 def _backrefs(model):
-    """{dependant model: [its foreign keys to `model`]}."""
+    """{dependant model: [its foreign keys to `model`]}, of the models that have a table
+    (models.ALL_MODELS: not an abstract base such as custom_fields.FieldValue)."""
+    from . import ALL_MODELS
     grouped = {}
     for field, dependant in model._meta.backrefs.items():
-        grouped.setdefault(dependant, []).append(field)
+        if dependant in ALL_MODELS:
+            grouped.setdefault(dependant, []).append(field)
     return grouped
 
 

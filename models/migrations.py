@@ -251,7 +251,9 @@ def _complaint_owner(schema):
 def _session_version_and_branch_links(schema):
     from peewee import IntegerField
     schema.add_column("user", "session_version", IntegerField(default=0))
-    # user_branch is a new table: create_tables() makes it after the migrations
+    if schema.has_table("user"):
+        from .org import UserBranch
+        UserBranch.create_table(safe=True)  # migration 41 reads it (who belongs to which branch)
 
 
 @migration(41, "history.branch_id: the branch of the row a history entry describes (branch scope)")
