@@ -7,7 +7,7 @@ PORT   ?= 5000
 BIND   ?= 127.0.0.1:8000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: run test lint test-sqlite test-postgres install translations serve upgrade-db clean
+.PHONY: run test lint test-sqlite test-postgres install translations serve worker upgrade-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,15 +31,28 @@ translations: $(VENV)/.installed
 upgrade-db: install
 	$(FLASK) upgrade-db
 
+# The notification worker (deadline alerts, reports, invitations; delivery of the outbox) runs
+# beside the web server and stops with it. E-mail needs MAIL_SERVER/MAIL_PORT (README).
 run: upgrade-db
 	$(FLASK) seed-demo --if-empty
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above."
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Production: gunicorn with several workers (settings and environment in gunicorn.conf.py;
+# Production: gunicorn with several workers and, unless NOTIFY_WORKER=0 (a machine that only
+# serves pages), one notification worker beside it (settings and environment in gunicorn.conf.py;
 # growing beyond one machine: docs/SCALING.md).
+NOTIFY_WORKER ?= 1
 serve: upgrade-db
+	@if [ "$(NOTIFY_WORKER)" = "0" ]; then exec $(BIN)/gunicorn -c gunicorn.conf.py --bind $(BIND); fi; \
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(BIND)
+
+# Only the notification worker (a machine that delivers but serves no pages; docs/SCALING.md).
+worker: upgrade-db
+	$(FLASK) worker
 
 # The whole suite on SQLite; then again on PostgreSQL when TEST_DATABASE_URL is set
 # (postgresql://user:password@127.0.0.1:5432/dbname; the tests empty that database).

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, has_request_context, redirect, request, url_for
-from extensions import babel, csrf, limiter, login_manager
+from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
 from models.base import bind_database
 from models.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, babel_locale
@@ -49,6 +49,23 @@ class Config:
     # lists count matching rows up to this many, then show "10,000+" and offer pages up to it
     LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
     FLASK_ADMIN_SWATCH = "cerulean"
+    # Notifications (models.notifications, notify/). E-mail under Flask-Mailman's names; no
+    # MAIL_SERVER: no e-mail is written (alerts still reach the in-app list).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "") in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "客户服务中心 <service-desk@localhost>")
+    MAIL_TIMEOUT = 30
+    # the admin's address in links of e-mails and robot messages, e.g. https://kefu.example.cn
+    # (empty: PUBLIC_BASE_URL, else http://127.0.0.1:5000)
+    ADMIN_BASE_URL = os.environ.get("ADMIN_BASE_URL", "")
+    # the worker (notify.worker): claim lease, outbox polling, length of its minute loop
+    NOTIFY_LEASE_SECONDS = float(os.environ.get("NOTIFY_LEASE_SECONDS") or 300)
+    NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS") or 2)
+    NOTIFY_LOOP_SECONDS = float(os.environ.get("NOTIFY_LOOP_SECONDS") or 55)
 
 
 def _sqlite_url_in(root, url):
@@ -129,6 +146,7 @@ def create_app(config=None):
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
 
     @app.context_processor
     def _languages():
@@ -141,14 +159,22 @@ def create_app(config=None):
     from surveys import bp as surveys_bp
     app.register_blueprint(surveys_bp)
 
+    from notify import bp as notify_bp
+    app.register_blueprint(notify_bp)
+
     from admin import init_admin
     init_admin(app)
 
     import cli
     cli.register(app)
 
+    import errors
+    errors.register(app)
+
     @app.route("/")
     def index():
-        return redirect(url_for("admin.index"))
+        from flask_login import current_user
+        from admin.workbench import landing_url
+        return redirect(landing_url(current_user) if current_user.is_authenticated else url_for("admin.index"))
 
     return app

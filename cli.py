@@ -11,8 +11,10 @@ from models.org import ROLE_RANK
 def register(app):
     import cli_export
     import cli_ops
+    import cli_notify
     import cli_sla
     cli_sla.register(app)  # sla-check
+    cli_notify.register(app)  # worker, notify-once
     cli_export.register(app)  # export
     cli_ops.register(app)  # upgrade-db, backup, restore, copy-data
 

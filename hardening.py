@@ -1,8 +1,7 @@
 """What every response gets, whatever page it comes from:
 
-* **Error pages** in the product's look and language for every 4xx and 5xx, never Werkzeug's
-  English page; input the database cannot take (a number beyond its column, a malformed value
-  PostgreSQL refuses) answers 400 with that page, never 500.
+* **Error pages**: errors.py (every 4xx and 5xx in the product's look and language; input the
+  database cannot take answers 400 with that page, never 500).
 * **Input guard**: a NUL character anywhere in the path, the query or a form field is refused
   with 400 before a view runs (PostgreSQL rejects it inside any statement).
 * **Content-Security-Policy** with a fresh nonce per request: only the app's own scripts and
@@ -16,15 +15,11 @@
 * **Cache-Control: no-store** on every admin page and download (customer files, exports) and
   on the login page, so nothing of it stays in a shared browser's cache or a proxy.
 """
-import logging
 import re
 import secrets
 
-from flask import g, render_template, request
-from peewee import DataError
-from werkzeug.exceptions import BadRequest, HTTPException
-
-log = logging.getLogger(__name__)
+from flask import g, request
+from werkzeug.exceptions import BadRequest
 
 CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
@@ -56,19 +51,9 @@ def csp_nonce():
 
 
 def error_page(error):
-    """The product's page for an HTTP error (its code, a sentence, a way back). Headers the
-    error carries (Allow of a 405) are kept."""
-    code = getattr(error, "code", None) or 500
-    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"] \
-        if isinstance(error, HTTPException) else []
-    return render_template("errors/error.html", code=code), code, headers
-
-
-def _bad_input(error):
-    """A value the database refused (number out of range, malformed literal): the user's input,
-    not a fault of the server. Logged, answered 400."""
-    log.warning("bad input refused by the database on %s %s: %s", request.method, request.path, error)
-    return error_page(BadRequest())
+    """The product's page for an HTTP error (errors.render_error)."""
+    from errors import render_error
+    return render_error(getattr(error, "code", None) or 500)
 
 
 # query arguments that may carry a NUL: the search box and the pickers' search strip it
@@ -104,7 +89,3 @@ def init_app(app):
 
     # a global, not a context variable: imported template macros see globals only
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-
-    app.register_error_handler(HTTPException, error_page)  # 500 included (InternalServerError)
-    app.register_error_handler(DataError, _bad_input)
-    app.register_error_handler(OverflowError, _bad_input)

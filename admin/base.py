@@ -20,9 +20,11 @@ from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import flash_errors, get_redirect_target
+from flask_admin.model import typefmt
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_admin.model.fields import AjaxSelectField
-from flask_babel import format_decimal, gettext as _
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from markupsafe import Markup
 from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
 from wtforms.fields import HiddenField
@@ -35,6 +37,9 @@ from models.audit import record, record_changes
 from models.base import decimal_limit, fits, integer_limit
 from models.privacy import contact_shown_ids, mask
 from models.scope import get_in_scope, ids_in_scope, open_choice, parse_id, rule_of, scoped
+from models.validation import field_problems
+
+from .filters import FilterConverter
 
 # Lists count their rows up to this many, then show "10,000+" (config LIST_COUNT_CAP).
 DEFAULT_COUNT_CAP = 10_000
@@ -203,6 +208,39 @@ def attach_related(rows, fk_fields):
             attach_related(list(related.values()), [target_fields[name] for name in label_joins])
 
 
+# history fields that are no model field: notes written with a hand-over or an escalation, the import
+HISTORY_NOTE_FIELDS = {"escalation_reason": _l("Reason for escalation"),
+                       "handover_reason": _l("Reason for the hand-over"), "import": _l("Import customers")}
+
+
+def history_field_label(object_type, name):
+    """The label a history row's field has on its model (the code itself if unknown); a custom
+    field's label, also when it was deactivated since."""
+    from models import ALL_MODELS
+    from models.custom_fields import COLUMN_PREFIX, CustomField
+    if name.startswith(COLUMN_PREFIX):
+        entity = {"Complaint": "complaint", "Customer": "customer"}.get(object_type)
+        custom = CustomField.get_or_none(CustomField.entity == entity, CustomField.code == name[len(COLUMN_PREFIX):])
+        return custom.label if custom is not None else name
+    model = next((m for m in ALL_MODELS if m.__name__ == object_type), None)
+    field = model._meta.fields.get(name) if model else None
+    if field is not None and field.verbose_name:
+        return field.verbose_name
+    return HISTORY_NOTE_FIELDS.get(name, name)
+
+
+def _yes_no_icon(view, value, name):
+    """A boolean in a list: Flask-Admin's icon, titled yes/no in the reader's language."""
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup('<span class="fa {}" title="{}"></span><span class="sr-only">{}</span>').format(
+        icon, _("Yes") if value else _("No"), _("Yes") if value else _("No"))
+
+
+def _yes_no_text(view, value, name):
+    """A boolean on a details page: yes / no (Flask-Admin prints True / False)."""
+    return _("Yes") if value else _("No")
+
+
 class DomainModelView(RoleRequired, ModelView):
     """Base of every model view. Subclasses set the class attributes Flask-Admin knows,
     plus `required_role` (to see and edit) and `delete_role` (to delete)."""
@@ -219,12 +257,18 @@ class DomainModelView(RoleRequired, ModelView):
     column_export_labels = None
     # related rows shown in forms through search-as-you-type instead of one huge <select>
     form_ajax_refs = None
+    # date ranges also read as the Chinese date picker writes them ("… 至 …")
+    filter_converter = FilterConverter()
+    # booleans read yes / no in the reader's language (lists: an icon titled so)
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: _yes_no_icon}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: _yes_no_text}
 
     def __init__(self, model, *args, **kwargs):
         rule_of(model)  # LookupError: the model has no branch scope rule (models/scope.py)
         self.form_args = _range_validators(model, self.form_args)
         fields = model._meta.fields
         labels = {name: field.verbose_name for name, field in fields.items() if field.verbose_name}
+        labels.setdefault("id", _l("Record ID"))
         labels.update(self.column_labels or {})
         self.column_labels = labels
         choices = {name: [(value, label) for value, label in field.choices]
@@ -458,6 +502,27 @@ class DomainModelView(RoleRequired, ModelView):
         return export_list(self, export_type, _user())
 
     # ------------------------------------------------------------------ forms
+    # staff drop-downs of the form: sorted by branch then name, each shown with its branch
+    staff_fields = ()
+
+    def create_form(self, obj=None):
+        return self._sorted_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._sorted_choices(super().edit_form(obj))
+
+    def _sorted_choices(self, form):
+        from models import Branch, Staff
+        for name in self.staff_fields:
+            if name in form:
+                field = form[name]
+                field.query = Staff.select(Staff, Branch).join(Branch).order_by(Branch.name, Staff.name, Staff.id)
+                field.get_label = lambda s: f"{s.branch.name} · {s.name} ({s.employee_no})"
+        for field in form:
+            if getattr(field, "blank_text", None) == "----------------":
+                field.blank_text = "—"
+        return form
+
     def validate_form(self, form):
         """Unique values are checked here so the user sees an error next to the field;
         the database constraint still catches a race. A select2 field given an id that is not
@@ -488,7 +553,30 @@ class DomainModelView(RoleRequired, ModelView):
             if query.exists():
                 form[name].errors = list(form[name].errors) + [_("This value is already in use.")]
                 ok = False
-        return ok
+        return self._check_domain_rules(form, current_id) and ok
+
+    def _check_domain_rules(self, form, current_id):
+        """The rules of models.validation (amounts, dates, phone numbers …) on the values as
+        they would be saved, each message next to its field; the form keeps what was typed."""
+        row = self.model()
+        if current_id:
+            existing = self.model.get_or_none(self.model._meta.primary_key == current_id)
+            if existing is not None:
+                row.__data__.update(existing.__data__)
+        fields = self.model._meta.fields
+        for name in form._fields:
+            if name in fields and not fields[name].primary_key:
+                try:
+                    setattr(row, name, form[name].data)
+                except (TypeError, ValueError):
+                    continue
+        problems = field_problems(row)
+        for name, message in problems.items():
+            if name in form:
+                form[name].errors = list(form[name].errors) + [message]
+            else:
+                flash(message, "error")
+        return not problems
 
     def handle_view_exception(self, exc):
         if isinstance(exc, IntegrityError):

@@ -3,10 +3,12 @@
 Views stay thin: every workflow step is a function of models.workflow."""
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
+from peewee import JOIN
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -15,15 +17,15 @@ from flask import abort
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
 from models.clock import now
-from models.complaints import CALLBACK_CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
-from models.custom_fields import COLUMN_PREFIX
+from models.complaints import CALLBACK_CHANNELS, CHANNELS, FINAL_STAGE, SATISFACTION, callbacks_due
 from models.i18n import label_of
-from models import workflow
+from models import notifications, workflow
+from models.ownership import hand_over, handover_candidates
 from models.privacy import contact_shown_ids, mask
 from models.scope import branch_ids, get_in_scope, parse_id, scoped
 from models.workflow import WorkflowError
 
-from .base import DomainModelView, RoleBaseView, _user, scope_or_404
+from .base import DomainModelView, RoleBaseView, _user, history_field_label, scope_or_404
 from .custom_fields import CustomFieldsMixin
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
@@ -89,23 +91,52 @@ class DueSoonFilter(BasePeeweeFilter):
         return _l("show")
 
 
-def _field_label(object_type, name):
-    """The label a history row's field has on its model (the code itself if unknown)."""
-    if name.startswith(COLUMN_PREFIX):  # a custom field: its label, also when deactivated since
-        from models.custom_fields import CustomField
-        custom = CustomField.get_or_none(CustomField.entity == "complaint", CustomField.code == name[len(COLUMN_PREFIX):])
-        return custom.label if custom is not None else name
-    model = {"Complaint": Complaint, "Rectification": Rectification, "Callback": Callback}.get(object_type)
-    field = model._meta.fields.get(name) if model else None
-    if field is not None and field.verbose_name:
-        return field.verbose_name
-    return {"escalation_reason": _l("Reason for escalation")}.get(name, name)
+class SlaResultFilter(BasePeeweeFilter):
+    """Complaints by how a timed stage was done: "acknowledged:done" (done at all),
+    "acknowledged:on_time" (at or before its due time, or without one), "acknowledged:late"
+    (after it: an SLA breach); the list behind each figure of the dashboard's SLA table."""
+
+    STATES = (("done", _l("done")), ("on_time", _l("on time")), ("late", _l("late")))
+
+    def __init__(self):
+        options = [(f"{stage.code}:{state}", (stage.code, label))
+                   for stage in workflow.STAGE_FLOW if stage.due_field for state, label in self.STATES]
+        super().__init__(Complaint.stage, _l("SLA result"), options=options)
+
+    def get_options(self, view):
+        """Labels in the reader's language, made when the list is shown."""
+        return [(code, f"{workflow.stage_label(stage)}: {label}") for code, (stage, label) in self.options]
+
+    def validate(self, value):
+        stage, _sep, state = (value or "").partition(":")
+        definition = workflow.STAGE_BY_CODE.get(stage)
+        return definition is not None and definition.due_field is not None and state in dict(self.STATES)
+
+    def apply(self, query, value):
+        stage, _sep, state = value.partition(":")
+        definition = workflow.STAGE_BY_CODE[stage]
+        done, due = getattr(Complaint, definition.done_field), getattr(Complaint, definition.due_field)
+        query = query.where(done.is_null(False))
+        if state == "late":
+            return query.where(due.is_null(False) & (done > due))
+        if state == "on_time":
+            return query.where(due.is_null() | (done <= due))
+        return query
+
+    def operation(self):
+        return _l("show")
 
 
 def _active_staff():
-    """The active staff of the user's branch scope (hand-overs and verifiers stay in scope)."""
+    """Active staff of the user's branch scope with their branch, sorted by branch then name
+    (one query): hand-overs and verifiers stay in scope."""
     return list(scoped(Staff.select(Staff, Branch).join(Branch).where(Staff.active).order_by(Branch.name, Staff.name),
                        _user(), Staff))
+
+
+def _choice(field, value):
+    """The label of a stored choice code of `field` ('' for none)."""
+    return label_of(field.choices, value)
 
 
 def _parse_date(text, message):
@@ -140,7 +171,8 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
     # organisation and phone; the number may be typed as 2026-500000 or 500000
     column_searchable_list = ["number", "title", "description"]
     search_labels = [_l("Number"), _l("Title"), _l("Description"), _l("Customer"), _l("Organisation"), _l("Phone")]
-    column_filters = ["stage", OverdueFilter(), DueSoonFilter(), "severity", "channel", "category", "received_at",
+    column_filters = ["stage", OverdueFilter(), DueSoonFilter(), SlaResultFilter(), "severity", "channel",
+                      "category", "received_at",
                       branch_filter(Complaint.branch),
                       staff_filter(Complaint.responsible_staff, _l("Responsible staff")),
                       staff_filter(Complaint.assignee, _l("Owner")),
@@ -158,8 +190,13 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
                              "acknowledged_at", "resolved_at", "rectified_at", "called_back_at", "closed_at",
                              "apology_note", "director_notified", "result_text", "closing_note",
                              "stage", "rectifications", "callbacks", "invitations", "source_responses",
-                             "rewards_penalties"]
+                             "rewards_penalties",
+                             # the owner is the receiver, changed only by a hand-over on the complaint page
+                             "assignee"]
     form_widget_args = {"description": {"rows": 5}}
+    form_args = {"first_responder": {"description": _l("Whoever took the call or visit; owns the complaint until "
+                                                       "a hand-over is recorded")}}
+    staff_fields = ["first_responder", "responsible_staff"]
 
     def _order_by(self, query, joins, order):
         """Sorting by number sorts by (year, seq): as text, 问字【2026】1000号 would come
@@ -172,11 +209,48 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
                 expanded.append((field, descending))
         return super()._order_by(query, joins, expanded)
 
+    def create_form(self, obj=None):
+        """A new complaint starts filled in: the customer when opened from a customer's page
+        (?customer=), that customer's branch (else the receiver's), the receiver as first
+        responder, the channel when given (?channel=phone)."""
+        form = super().create_form(obj)
+        if request.method != "GET":
+            return form
+        me = Staff.get_or_none(Staff.id == current_user.staff_id) if current_user.staff_id else None
+        customer = Customer.get_or_none(Customer.id == request.args.get("customer", type=int))
+        if customer is not None:
+            form.customer.data = customer
+            form.branch.data = customer.branch
+        elif me is not None:
+            form.branch.data = me.branch
+        if me is not None and form.first_responder.data is None:
+            form.first_responder.data = me
+        if request.args.get("channel") in dict(CHANNELS):
+            form.channel.data = request.args["channel"]
+        return form
+
     def on_model_change(self, form, model, is_created):
         if is_created:
             model.created_by = current_user.id
             if model.first_responder_id is None and current_user.staff_id:
                 model.first_responder = current_user.staff_id
+
+    def after_model_change(self, form, model, is_created):
+        """The custom values are stored (CustomFieldsMixin); a complaint recorded with someone
+        else as owner: the owner is told (same transaction)."""
+        super().after_model_change(form, model, is_created)
+        if is_created:
+            notifications.complaint_recorded(model, _user())
+
+    def get_save_return_url(self, model, is_created=False):
+        """After saving, the complaint's own page; a new complaint is announced by its number
+        (instead of Flask-Admin's generic "record created")."""
+        if is_created:
+            generic = admin_gettext("Record was successfully created.")
+            session["_flashes"] = [f for f in session.get("_flashes", []) if f[1] != generic]
+            flash(_("Complaint %(number)s recorded. Owner: %(owner)s.", number=model.number,
+                    owner=model.assignee.name if model.assignee_id else "—"), "success")
+        return url_for(".details_view", id=model.id)
 
     def update_model(self, form, model):
         """An edit that changes an owner (first responder, assignee, responsible staff or
@@ -203,6 +277,8 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
 
     @expose("/assign/", methods=("GET", "POST"))
     def assign_view(self):
+        """Hand complaints over (the list's action, or the complaint page's hand-over form).
+        Closed complaints keep their owner. Every id must be a complaint in the user's scope."""
         source = request.values.get("ids", "")[:20000]
         ids = [parse_id(i) for i in source.split(",") if i.strip()]
         if None in ids:
@@ -214,15 +290,24 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
             flash(_("Select the complaints to assign first."), "error")
             return redirect(url_for(".index_view"))
         if request.method == "POST":
+            single = complaints[0] if len(complaints) == 1 else None
             try:
                 staff = _staff_from_form("staff", _l("Choose the staff member to assign the complaints to."))
-                count = workflow.assign(complaints, staff, _user())
+                if single is not None:
+                    count = int(hand_over(single, staff, _user(), request.form.get("reason", "")))
+                else:
+                    count = workflow.assign(complaints, staff, _user())
             except WorkflowError as exc:
                 flash(str(exc), "error")
+                if single is not None:
+                    return redirect(url_for(".details_view", id=single.id))
             else:
+                closed = sum(1 for c in complaints if not c.is_open)
                 flash(_("%(count)d complaints assigned to %(staff)s.", count=count, staff=str(staff)), "success")
-                if len(complaints) == 1:
-                    return redirect(url_for(".details_view", id=complaints[0].id))
+                if closed and single is None:
+                    flash(_("%(count)d closed complaints kept their owner.", count=closed), "info")
+                if single is not None:
+                    return redirect(url_for(".details_view", id=single.id))
                 return redirect(url_for(".index_view"))
         return self.render("admin/complaints/assign.html", complaints=complaints, ids=source,
                            staff_list=_active_staff())
@@ -234,19 +319,34 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
         return super().render(template, **kwargs)
 
     def _page_context(self, complaint, stage_form=None):
+        """Everything the complaint page shows: the facts, every stage with what was recorded
+        for it and by whom, the next stage's form, the hand-over list and the history."""
         worksheet = Rectification.get_or_none(Rectification.complaint == complaint.id)
+        timeline = workflow.timeline(complaint.id)
+        stage_done_by = {row.new_value: row for row in timeline if row.action == "stage"}
+        callbacks = list(Callback.select(Callback, Staff).join(Staff, JOIN.LEFT_OUTER, on=(Callback.staff == Staff.id))
+                         .where(Callback.complaint == complaint.id).order_by(Callback.done_at, Callback.id))
+        following = workflow.next_stage(complaint)
         return {
             "complaint": complaint,
-            "next_stage": workflow.next_stage(complaint),
+            "customer": complaint.customer,
+            "next_stage": following,
+            "next_action": workflow.stage_action(following) if following else "",
             "progress": workflow.stage_progress(complaint),
-            "timeline": workflow.timeline(complaint.id),
+            "timeline": timeline,
+            "stage_done_by": stage_done_by,
             "history_label": lambda code: label_of(HISTORY_ACTIONS, code),
-            "field_label": _field_label,
+            "field_label": history_field_label,
+            "choice": lambda name, value: _choice(Complaint._meta.fields[name], value),
+            "callback_choice": lambda name, value: _choice(Callback._meta.fields[name], value),
             "worksheet": worksheet,
+            "worksheet_layout": workflow.WORKSHEET_LAYOUT,
             "worksheet_sections": workflow.WORKSHEET_SECTIONS,
             "worksheet_field": lambda name: Rectification._meta.fields[name],
+            "complaint_callbacks": callbacks,
             "stage_form": stage_form if stage_form is not None else {},
             "staff_list": _active_staff(),
+            "handover_list": handover_candidates(complaint),
             "satisfaction_choices": SATISFACTION,
             "channel_choices": CALLBACK_CHANNELS,
             "due_html": _complaint_due(self, None, complaint, "due_at"),

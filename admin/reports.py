@@ -8,15 +8,16 @@ from datetime import timedelta
 import pygal
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from pygal.style import Style
 
-from models import Award, Branch, Complaint, Customer, Invitation, Response, Staff, Survey
+from models import AnonymousFeedback, Award, Branch, Complaint, Customer, Invitation, Response, Staff, Survey
 from models import reports
 from models.clock import now
 from models.customers import GRADES
+from models.feedback import feedback_counts
 from models.i18n import label_of
 from models.privacy import contact_shown_ids, mask
 from models.recognition import AWARD_KINDS, STAR_KINDS, NotACandidate, approve_service_star
@@ -79,8 +80,10 @@ def _admin_view(endpoint):
 
 def between(period):
     """A half-open period as the inclusive "A to B" value of Flask-Admin's datetime-between
-    filter (timestamps are stored to the second: clock.now() drops microseconds)."""
-    return f"{period.start:%Y-%m-%d %H:%M:%S} to {period.end - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}"
+    filter (timestamps are stored to the second: clock.now() drops microseconds); written
+    "A 至 B" on Chinese pages, as the date picker writes it there (admin/filters.py)."""
+    separator = " 至 " if str(get_locale() or "").startswith("zh") else " to "
+    return f"{period.start:%Y-%m-%d %H:%M:%S}{separator}{period.end - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}"
 
 
 # ---------------------------------------------------------------- filters from the query string
@@ -187,6 +190,20 @@ def trend_charts(rows):
     return _svg(rates), _svg(received)
 
 
+_SPARKLINE_NOISE = re.compile(r"<script.*?</script>|<style.*?</style>|<!--.*?-->|<title>.*?</title>", re.S)
+
+
+def sparkline(values, title):
+    """A small line (pygal, server-side SVG, no script) of `values`, e.g. responses per week.
+    Styled by the page's .sparkline CSS; `title` is what a screen reader or a hover says."""
+    chart = pygal.Line(js=[], css=[], disable_xml_declaration=True, no_prefix=True, explicit_size=True, width=160,
+                       height=36, style=Style(background="transparent", plot_background="transparent"))
+    chart.add("", list(values))
+    svg = _SPARKLINE_NOISE.sub("", chart.render_sparkline(interpolate=None, show_dots=False))
+    svg = svg.replace('id=""', "", 1).replace('class="pygal-chart pygal-sparkline"', 'class="sparkline" role="img"', 1)
+    return Markup(svg.replace(">", "><title>" + str(Markup.escape(title)) + "</title>", 1))
+
+
 def ranking_chart(rows):
     chart = pygal.HorizontalBar(js=[], disable_xml_declaration=True, style=CHART_STYLE, width=760,
                                 height=60 + 36 * max(len(rows), 1), show_legend=False, range=(0, 100),
@@ -291,8 +308,20 @@ class SurveyAnalyticsView(ManagerView):
 
     @expose("/")
     def index(self):
-        surveys = list(Survey.select().order_by(Survey.id.desc()))
-        return self.render("admin/reports/surveys.html", surveys=surveys)
+        """Every survey with its figures for the period (default: the last 90 days, like a survey's page)."""
+        if not request.args.get("period"):
+            period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
+        else:
+            period = period_from_args("month", ("week", "month", "quarter", "custom"))
+        rows = reports.survey_overview(period.start, period.end)
+        for row in rows:
+            counts = [n for _period, n in row["weekly"]]
+            row["sparkline"] = sparkline(counts, _("Responses per week, last %(n)d weeks: %(counts)s", n=len(counts),
+                                                   counts=", ".join(map(str, counts))))
+            row["links"] = survey_index_links(row["survey"], period)
+        period_args = {"period": "custom", "from": period.start.date().isoformat(),
+                       "to": period.last_day.isoformat()}
+        return self.render("admin/reports/surveys.html", rows=rows, period=period, period_args=period_args)
 
     @expose("/<int:survey_id>/")
     def survey(self, survey_id):
@@ -306,10 +335,41 @@ class SurveyAnalyticsView(ManagerView):
                                            staff=staff)
         staff_list = list(scoped(Staff.select(Staff.id, Staff.name, Staff.employee_no, Staff.branch)
                                  .where(Staff.active == True).order_by(Staff.name), _user()))  # noqa: E712
+        questions = [item["question"] for item in figures["questions"]]
+        sections = {"csat": any(q.kind == "rating" for q in questions),
+                    "nps": any(q.kind == "score" for q in questions),
+                    "dimensions": any(q.kind == "rating" and q.dimension for q in questions),
+                    "servqual": any(q.kind == "servqual" for q in questions),
+                    "comments": any(q.kind == "text" for q in questions)}
+        feedback = feedback_counts(period.start, period.end, branch=_figures_branch(branch), survey=survey)
+        feedback_link = list_url("anonymous_feedback", [
+            (AnonymousFeedback.survey, "RelatedFilter", survey.id),
+            (AnonymousFeedback.received_at, "DateTimeBetweenFilter", between(period))]
+            + ([(AnonymousFeedback.branch, "RelatedFilter", branch)] if branch else []))
         return self.render("admin/reports/survey.html", survey=survey, period=period, figures=figures,
+                           sections=sections, feedback=feedback, feedback_link=feedback_link,
                            branch=branch, staff=staff, branches=_branches(), staff_list=staff_list,
                            kind_label=lambda code: label_of(QUESTION_KINDS, code),
                            dimension_label=lambda code: label_of(DIMENSIONS, code) if code else _("(no dimension)"))
+
+
+def survey_index_links(survey, period):
+    """The lists behind a survey's figures on the analytics index, filtered like the figure."""
+    when = between(period)
+    return {
+        "responses": list_url("response", [(Response.survey, "RelatedFilter", survey.id),
+                                           (Response.submitted_at, "DateTimeBetweenFilter", when),
+                                           (Response.status, "FilterEqual", "counted")]),
+        "held": list_url("held_response", [(Response.survey, "RelatedFilter", survey.id),
+                                           (Response.submitted_at, "DateTimeBetweenFilter", when)]),
+        "invitations": list_url("invitation", [(Invitation.survey, "RelatedFilter", survey.id),
+                                               (Invitation.sent_at, "DateTimeBetweenFilter", when)]),
+        "complaints": list_url("response", [(Response.survey, "RelatedFilter", survey.id),
+                                            (Response.submitted_at, "DateTimeBetweenFilter", when),
+                                            (Response.followup_complaint, "FilterEmpty", "0")]),
+        "feedback": list_url("anonymous_feedback", [(AnonymousFeedback.survey, "RelatedFilter", survey.id),
+                                                    (AnonymousFeedback.received_at, "DateTimeBetweenFilter", when)]),
+    }
 
 
 class CustomerQuadrantView(ManagerView):
@@ -372,6 +432,7 @@ def dashboard_links(summary, branch=None):
     period = summary["period"]
     by_deadline = sorted_by("complaint", "due_at")
     overdue = (Complaint.due_at, "OverdueFilter", "1")
+    counted = (Response.status, "FilterEqual", "counted")  # held submissions are in no figure
     links = {
         "open_total": list_url("complaint", [(Complaint.stage, "FilterNotEqual", "closed")] + scope),
         # overdue figures open exactly the overdue complaints (of the stage), earliest deadline first
@@ -382,12 +443,30 @@ def dashboard_links(summary, branch=None):
         "stage": {stage: list_url("complaint", [(Complaint.stage, "FilterEqual", stage)] + scope)
                   for stage in summary["by_stage"]},
         "received": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter", between(period))] + scope),
-        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period))]
-                              + response_scope),
+        # the cards "due within 2 h" and "received today"
+        "due_soon": list_url("complaint", [(Complaint.due_at, "DueSoonFilter", "1")] + scope, **by_deadline),
+        "received_today": list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
+                                                  between(reports.custom_period(summary["now"].date(),
+                                                                                summary["now"].date())))] + scope),
+        # SLA table: per stage, the complaints received in the period whose stage was done / on time / late
+        "sla": {stage: {state: list_url("complaint", [
+            (Complaint.received_at, "DateTimeBetweenFilter", between(period)),
+            (Complaint.stage, "SlaResultFilter", f"{stage}:{state}")] + scope)
+            for state in ("done", "on_time", "late")} for stage in summary["sla"] if stage != "overall"},
+        # CSAT and NPS are computed from the answers of the responses received in the period
+        "satisfaction": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
+                                              counted] + response_scope),
+        "trend_responses": {row["label"]: list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter",
+                                                                 between(row["period"])), counted] + response_scope)
+                            for row in summary["trend"]},
+        "responses": list_url("response", [(Response.submitted_at, "DateTimeBetweenFilter", between(period)),
+                                           counted] + response_scope),
         "trend": {row["label"]: list_url("complaint", [(Complaint.received_at, "DateTimeBetweenFilter",
                                                         between(row["period"]))] + scope)
                   for row in summary["trend"]},
     }
+    # the overall SLA figures count the stages of the complaints received in the period: that cohort
+    links["sla"]["overall"] = {state: links["received"] for state in ("done", "on_time", "late")}
     if not branch:  # the invitation list has no branch filter
         sent = (Invitation.sent_at, "DateTimeBetweenFilter", between(period))
         links["sent"] = list_url("invitation", [sent])

@@ -1,28 +1,36 @@
 """Surveys with their questions and choices, the links customers answer through
-(invitations, open links, QR codes), and responses (read-only)."""
-from datetime import timedelta
+(invitations, open links, QR codes, posters and table cards), and responses (read-only).
+Held submissions and anonymous feedback are reviewed in admin/survey_review.py."""
+import re
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask import Response as HttpResponse
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.peewee.filters import FilterEqual
+from flask_admin.contrib.peewee.filters import FilterEmpty, FilterEqual
 from flask_admin.contrib.peewee.form import InlineFormAdmin
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_admin.model import typefmt
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 
-from models import Answer, Branch, Choice, Complaint, Customer, Invitation, OpenLink, Question, Response, Survey
+from models import (AnonymousFeedback, Answer, Branch, Choice, Complaint, Customer, Invitation, OpenLink, Question,
+                    Response, Survey)
 from models.audit import record
 from models.clock import now
 from models.customers import CUSTOMER_KINDS, GRADES, LIFECYCLES
-from models.i18n import label_of
+from models.answers import SCALES, field_name
+from models.i18n import babel_locale, label_of
 from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matching, invitation_status,
                                  invite_closed_complaints, invite_customers, mark_sent, status_condition,
                                  survey_summary)
 from models.reports import survey_response_rates
-from models.survey_templates import create_from_template, template_choices
+from models.survey_templates import TEMPLATES, create_from_template, template_choices, template_preview
 from models.scope import branch_choices, branch_ids, get_in_scope, ids_in_scope, parse_id, scoped
-from surveys.links import public_url, qr_bytes
+from models.surveys import RESPONSE_STATUSES
+from surveys.links import (content_disposition, link_place, poster_address, public_address_problem, public_url,
+                           qr_bytes, qr_download_name, qr_svg_inline)
 
 from .base import INLINE_ID, DomainModelView, ReadOnlyModelView, _user, attach_related, scope_or_404
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, RelatedFilter, branch_filter
@@ -113,8 +121,26 @@ class SurveyAdmin(DomainModelView):
             status_counts=survey_summary(survey, branches=branch_ids(_user())), status_labels=INVITATION_STATUSES,
             rate=survey_response_rates([survey.id], branch=_figures_branch())[survey.id],
             rate_text=response_rate_text, public_url=public_url, link_branches=_link_branches(),
-            question_kind=lambda code: label_of(Question.kind.choices, code))
+            question_kind=lambda code: label_of(Question.kind.choices, code),
+            address_problem=public_address_problem())
         return super().details_view()
+
+    @expose("/templates/<kind>/<language>/preview")
+    def template_preview(self, kind, language):
+        """The template as a customer would see it on a phone, before anything is created;
+        nothing can be sent from it."""
+        if kind not in TEMPLATES or language not in ("zh_CN", "en"):
+            abort(404)
+        survey, questions = template_preview(kind, language)
+        preview = {"text": _("Preview: this is what customers will see. Nothing can be sent from here."),
+                   "back": _("Back to the templates"), "back_url": url_for(".from_template"),
+                   "use": _("Create this survey"), "use_url": url_for(".from_template"), "kind": kind,
+                   "language": language}
+        with force_locale(babel_locale(language)):
+            return render_template("surveys/form.html", survey=survey, questions=questions, staff=[], kept={},
+                                   errors={}, notice=None, field_name=field_name, scales=SCALES, honeypot="website",
+                                   action=None, form_token=None, ask_contact=True, contact={}, contact_error=None,
+                                   preview=preview)
 
     @expose("/open-link/", methods=("POST",))
     def new_open_link(self):
@@ -172,6 +198,9 @@ class QuestionAdmin(DomainModelView):
         refuse_if_answered([model.id])
 
 
+POSTER_SIZES = {"a4": _l("A4 poster"), "a6": _l("A6 table card")}
+
+
 class LinkQrMixin:
     """QR code downloads (PNG, SVG) and a printable page for a link of this view's model."""
 
@@ -180,13 +209,15 @@ class LinkQrMixin:
 
     @expose("/qr/<int:link_id>.<kind>")
     def qr(self, link_id, kind):
+        """The QR file, named after the survey and the branch (ASCII name plus RFC 5987 UTF-8 name)."""
         if kind not in ("png", "svg"):
             abort(404)
         link = self._link(link_id)
         body = qr_bytes(public_url(link), kind)
         mimetype = "image/png" if kind == "png" else "image/svg+xml"
         download = request.args.get("download") == "1"
-        headers = {"Content-Disposition": f'{"attachment" if download else "inline"}; filename="survey-qr-{link.id}.{kind}"',
+        headers = {"Content-Disposition": content_disposition("attachment" if download else "inline",
+                                                              *qr_download_name(link, kind)),
                    "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
         return HttpResponse(body, mimetype=mimetype, headers=headers)
 
@@ -194,27 +225,86 @@ class LinkQrMixin:
     def print_qr(self, link_id):
         link = self._link(link_id)
         return self.render("admin/surveys/print_qr.html", link=link, url=public_url(link),
-                           customer=getattr(link, "customer", None), label=getattr(link, "label", ""))
+                           customer=getattr(link, "customer", None), label=getattr(link, "label", ""),
+                           place=link_place(link), is_open_link=isinstance(link, OpenLink),
+                           poster_sizes=POSTER_SIZES, address_problem=public_address_problem())
 
 
 def _link_column(view, context, model, name):
-    return Markup('<a href="{}" target="_blank" rel="noopener">{}</a> · '
-                  '<a href="{}">PNG</a> · <a href="{}">SVG</a> · <a href="{}">{}</a>').format(
-        public_url(model), _("visit"),
-        url_for(".qr", link_id=model.id, kind="png", download=1),
-        url_for(".qr", link_id=model.id, kind="svg", download=1),
+    url = public_url(model)
+    html = Markup('<a href="{}" target="_blank" rel="noopener" class="public-url">{}</a><br>'
+                  '<a class="btn btn-sm btn-outline-primary" href="{}">{}</a> '
+                  '<a class="btn btn-sm btn-outline-primary" href="{}">{}</a> '
+                  '<a class="btn btn-sm btn-outline-primary" href="{}">{}</a>').format(
+        url, url.split("://", 1)[-1],
+        url_for(".qr", link_id=model.id, kind="png", download=1), _("Download PNG"),
+        url_for(".qr", link_id=model.id, kind="svg", download=1), _("Download SVG"),
         url_for(".print_qr", link_id=model.id), _("print"))
+    if isinstance(model, OpenLink):
+        for size, label in POSTER_SIZES.items():
+            html += Markup(' <a class="btn btn-sm btn-outline-primary" href="{}">{}</a>').format(
+                url_for(".poster", link_id=model.id, size=size), label)
+    return html
 
 
-class OpenLinkAdmin(LinkQrMixin, DomainModelView):
+def survey_from_request(view):
+    """The survey a "New …" form was opened from: ?survey=N, else the survey filter of the
+    list it was opened from (Flask-Admin passes that list's address in ?url=)."""
+    survey_id = request.args.get("survey", type=int)
+    if survey_id is None and request.args.get("url"):
+        query = dict(parse_qsl(urlsplit(request.args["url"]).query))
+        for index, flt in enumerate(view._filters or ()):
+            if getattr(flt, "column", None) is getattr(view.model, "survey", None):
+                arg = view.get_filter_arg(index, flt)
+                values = [v for k, v in query.items() if re.fullmatch(rf"flt\d+_{re.escape(arg)}", k)]
+                if values and values[0].isdigit():
+                    survey_id = int(values[0])
+    return Survey.get_or_none(Survey.id == survey_id) if survey_id else None
+
+
+class SurveyPreselected:
+    """Mixin: "New …" opened from a survey starts with that survey chosen."""
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET" and "survey" in form and form.survey.data is None:
+            form.survey.data = survey_from_request(self)
+        return form
+
+
+class OpenLinkAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     """Public links (posters, counters, receipts), optionally attributed to a branch or staff member."""
 
     required_role = "manager"
+    list_template = "admin/surveys/openlink_list.html"
     column_list = ["survey", "label", "branch", "staff", "active", "created_at", "link"]
     column_labels = {"link": _l("Link and QR code")}
     column_formatters = {"link": _link_column}
     column_filters = ["active", branch_filter(OpenLink.branch), survey_filter(OpenLink.survey)]
-    form_excluded_columns = ["token", "created_at", "responses"]
+    form_excluded_columns = ["token", "short_code", "created_at", "responses"]
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("address_problem", public_address_problem())
+        return super().render(template, **kwargs)
+
+    @expose("/poster/<int:link_id>")
+    def poster(self, link_id):
+        """A printable A4 poster or A6 table card: branch, survey title, QR code, short address."""
+        link = self._link(link_id)
+        size = request.args.get("size", "a4")
+        if size not in POSTER_SIZES:
+            size = "a4"
+        url = public_url(link)
+        problem = public_address_problem()
+        toolbar = {"print": _("Print"), "png": _("Download PNG"), "svg": _("Download SVG"), "back": _("Open links"),
+                   "warning": _("Customers cannot use these links yet: %(address)s is not a public https address. "
+                                "Set PUBLIC_BASE_URL before printing (see the open links page).",
+                                address=problem["address"]) if problem else ""}
+        sizes = {code: str(label) for code, label in POSTER_SIZES.items()}
+        with force_locale(babel_locale(link.survey.language)):  # the poster speaks the survey's language
+            return render_template("admin/surveys/poster.html", link=link, size=size, sizes=sizes, toolbar=toolbar,
+                                   short_url=poster_address(link), qr_svg=Markup(qr_svg_inline(url)),
+                                   place=link_place(link))
 
 
 class InvitationStatusFilter(FilterEqual):
@@ -230,21 +320,33 @@ def _invitation_status(view, context, model, name):
     return Markup('<span class="badge badge-{}">{}</span>').format(css, label_of(INVITATION_STATUSES, code))
 
 
-class InvitationAdmin(LinkQrMixin, DomainModelView):
+def _delivery(view, context, model, name):
+    """How the outbox delivery went (and why not, on hover)."""
+    from models.outbox import STATUSES
+    if not model.delivery_status:
+        return ""
+    labels = dict(STATUSES) | {"queued": _l("Waiting")}
+    css = {"sent": "success", "failed": "danger", "unknown": "warning"}.get(model.delivery_status, "secondary")
+    return Markup('<span class="badge badge-{}" title="{}">{} · {}</span>').format(
+        css, model.delivery_error, model.delivery_channel, labels.get(model.delivery_status, model.delivery_status))
+
+
+class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     """Personal links, one per customer (or closed complaint), one answer each."""
 
     list_template = "admin/surveys/invitation_list.html"
     column_list = ["survey", "customer", "complaint", "status", "created_at", "expires_at", "sent_at", "opened_at",
-                   "answered_at", "link"]
+                   "answered_at", "delivery_status", "link"]
     column_labels = {"status": _l("Status"), "link": _l("Link and QR code")}
-    column_formatters = {"status": _invitation_status, "link": _link_column}
+    column_formatters = {"status": _invitation_status, "link": _link_column, "delivery_status": _delivery}
     column_filters = [InvitationStatusFilter(column=Invitation.answered_at, name=_l("Status"),
                                              options=list(INVITATION_STATUSES)),
                       survey_filter(Invitation.survey), "created_at", "expires_at", "sent_at", "opened_at",
                       "answered_at"]
     column_default_sort = ("id", True)
     form_ajax_refs = {"customer": CUSTOMER_AJAX, "complaint": COMPLAINT_AJAX}
-    form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses"]
+    form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses", "delivery_channel",
+                             "delivery_status", "delivery_error", "remind_at"]
 
     def on_model_change(self, form, model, is_created):
         """A personal link is for a customer (or a closed complaint's customer)."""
@@ -262,6 +364,39 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
         count = mark_sent([int(i) for i in ids])
         flash(_("%(n)d invitations marked as sent.", n=count), "success")
 
+    @action("send_email", _l("Send by e-mail"))
+    def action_send_email(self, ids):
+        return redirect(url_for(".send_view", ids=",".join(ids), channel="email"))
+
+    @action("send_sms", _l("Send by SMS"))
+    def action_send_sms(self, ids):
+        return redirect(url_for(".send_view", ids=",".join(ids), channel="sms"))
+
+    @expose("/send/", methods=("GET", "POST"))
+    def send_view(self):
+        """Confirm, then queue the personal invitations for delivery (models.notifications.send_invitations:
+        spaced out at the set rate; unsubscribed customers and those without an address are skipped)."""
+        from models.notifications import send_invitations
+        source = request.values.get("ids", "")
+        ids = [int(i) for i in source.split(",") if i.strip().isdigit()][:BULK_LIMIT]
+        channel = request.values.get("channel", "email")
+        if not ids or channel not in ("email", "sms"):
+            flash(_("Select the invitations to send first."), "error")
+            return redirect(url_for(".index_view"))
+        if request.method == "POST":
+            try:
+                counts = send_invitations(ids, channel, with_qr=request.form.get("qr") == "y")
+            except ValueError as exc:
+                flash(str(exc), "error")
+                return redirect(url_for(".index_view"))
+            flash(_("%(queued)d invitations queued for delivery; skipped: %(opted_out)d unsubscribed, %(no_address)d "
+                    "without address, %(closed)d answered or expired, %(already)d already sent this way.",
+                    queued=counts.get("queued", 0), opted_out=counts.get("opted_out", 0),
+                    no_address=counts.get("no_address", 0), closed=counts.get("closed", 0),
+                    already=counts.get("already", 0)), "success")
+            return redirect(url_for(".index_view"))
+        return self.render("admin/surveys/send.html", ids=source, count=len(ids), channel=channel)
+
     @expose("/invite/", methods=("GET", "POST"))
     def invite_filtered(self):
         """Invite every customer of a filtered list (branch, grade, lifecycle, kind)."""
@@ -274,15 +409,13 @@ class InvitationAdmin(LinkQrMixin, DomainModelView):
                     "include_churned": source.get("include_churned") == "y"}
         matching = scoped(customers_matching(**criteria), _user(), Customer)
         if request.method == "POST":
-            back_args = {k: v for k, v in criteria.items() if v and k != "include_churned"}
-            back_args = {{"branch_id": "branch"}.get(k, k): v for k, v in back_args.items()}
-            if criteria["include_churned"]:
-                back_args["include_churned"] = "y"
+            back_args = {k: v for k, v in request.form.to_dict().items() if k != "csrf_token"}
             return self._create_invitations(request.form.get("survey"), [c.id for c in matching],
                                             request.form.get("expires_in_days", "").strip(),
                                             back=url_for(".invite_filtered", **back_args))
         surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
         return self.render("admin/surveys/invite_filtered.html", surveys=surveys, count=matching.count(),
+                           selected_survey=parse_id(source.get("survey")),
                            criteria=source, branches=branch_choices(_user()),
                            grades=GRADES, lifecycles=LIFECYCLES, kinds=CUSTOMER_KINDS)
 
@@ -339,22 +472,47 @@ def _followup_link(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(url_for("complaint.details_view", id=complaint.id), complaint.number)
 
 
+def _to_the_second(view, value, name):
+    """Times as the office reads them: to the second, never with microseconds."""
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# list and details show times without microseconds (rows written by scripts may carry them)
+SECONDS = {**typefmt.BASE_FORMATTERS, datetime: _to_the_second}
+SECONDS_DETAIL = {**typefmt.DETAIL_FORMATTERS, datetime: _to_the_second}
+
+
+def _status_badge(view, context, model, name):
+    css = {"counted": "success", "held": "warning", "rejected": "secondary"}.get(model.status, "light")
+    return Markup('<span class="badge badge-{}">{}</span>').format(css, label_of(RESPONSE_STATUSES, model.status))
+
+
 class ResponseAdmin(ReadOnlyModelView):
     details_template = "admin/surveys/response_details.html"
-    column_list = ["id", "survey", "customer", "branch", "staff", "submitted_at", "followup_complaint"]
-    column_formatters = {"followup_complaint": _followup_link}
-    column_filters = [survey_filter(Response.survey), "submitted_at", branch_filter(Response.branch)]
+    column_list = ["id", "survey", "customer", "branch", "staff", "submitted_at", "status", "followup_complaint"]
+    column_formatters = {"followup_complaint": _followup_link, "status": _status_badge}
+    column_filters = [survey_filter(Response.survey), "submitted_at", branch_filter(Response.branch), "status",
+                      FilterEmpty(column=Response.followup_complaint, name=_l("Follow-up complaint"))]
     column_default_sort = ("submitted_at", True)
+    column_type_formatters = SECONDS
+    column_type_formatters_detail = SECONDS_DETAIL
+    column_details_exclude_list = ["form_nonce"]
+    column_export_exclude_list = ["form_nonce"]
 
     @expose("/details/")
     def details_view(self):
-        response_id = self.get_one(request.args.get("id")).id
-        answers = (Answer.select(Answer, Question).join(Question).where(Answer.response == response_id)
-                   .order_by(Question.position, Question.id, Answer.id))
-        rows = list(answers)
-        attach_related(rows, [Answer.choice, Answer.staff])
-        self._template_args.update(answers=rows, kind_label=lambda code: label_of(Question.kind.choices, code))
+        self._template_args.update(response_details(self.get_one(request.args.get("id")).id))
         return super().details_view()
+
+
+def response_details(response_id):
+    """What a response's page shows below its fields: the answers, and its anonymous feedback."""
+    answers = (Answer.select(Answer, Question).join(Question).where(Answer.response == response_id)
+               .order_by(Question.position, Question.id, Answer.id))
+    rows = list(answers)
+    attach_related(rows, [Answer.choice, Answer.staff])
+    return {"answers": rows, "kind_label": lambda code: label_of(Question.kind.choices, code),
+            "feedback": AnonymousFeedback.get_or_none(AnonymousFeedback.response == response_id)}
 
 
 class AnswerAdmin(ReadOnlyModelView):

@@ -92,16 +92,21 @@ class LoginForm(FlaskForm):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("admin.index"))
+        return redirect(_landing(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = User.authenticate(form.username.data.strip(), form.password.data)
         if user is not None:
             start_session(user)
             User.update(last_login_at=now()).where(User.id == user.id).execute()
-            return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
+            return redirect(safe_next(request.args.get("next")) or _landing(user))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
+
+
+def _landing(user):
+    from admin.workbench import landing_url  # the admin decides where each role starts
+    return landing_url(user)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -16,7 +16,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import force_locale, gettext as _
 from peewee import fn
@@ -26,6 +25,7 @@ from models.audit import record
 from models.custom_fields import COLUMN_PREFIX, clean, fields_for, options_of, write_values
 from models.customers import CHURN_REASONS, CUSTOMER_KINDS, DEAL_STATES, GRADES, LIFECYCLES
 from models.i18n import LANGUAGE_CODES, babel_locale
+from models.validation import clean_amount, clean_email, clean_phone, first_deal_date_problem
 
 from .safety import FORMULA_TRIGGERS
 from .writers import DATE, NUMBER, TEXT, Column, Sheet, XlsxWriter
@@ -44,8 +44,6 @@ IMPORT_FIELDS = [
 ]
 CHOICES = {"kind": CUSTOMER_KINDS, "grade": GRADES, "lifecycle": LIFECYCLES, "deal_state": DEAL_STATES,
            "churn_reason": CHURN_REASONS}
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,29}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 
 
@@ -317,33 +315,19 @@ class RowChecker:
                 allowed = ", ".join(str(label) for _code, label in CHOICES[name])
                 raise ValueError(_("'%(value)s' is not one of: %(allowed)s.", value=raw, allowed=allowed))
             return code
+        # the rules of models.validation, the same as in the admin's forms
         if name == "phone":
-            if not PHONE_RE.match(raw):
-                raise ValueError(_("'%(value)s' is not a phone number.", value=raw))
-            return raw
+            return clean_phone(raw)
         if name == "email":
-            if not EMAIL_RE.match(raw):
-                raise ValueError(_("'%(value)s' is not an email address.", value=raw))
-            return raw
+            return clean_email(raw)
         if name == "monthly_spend":
-            try:
-                amount = Decimal(raw.replace(",", "").replace("¥", "").replace("￥", ""))
-            except InvalidOperation:
-                raise ValueError(_("'%(value)s' is not an amount.", value=raw)) from None
-            if amount < 0 or amount >= Decimal("1e10") or not amount.is_finite():
-                raise ValueError(_("The amount must be between 0 and 9,999,999,999.99."))
-            return amount.quantize(Decimal("0.01"))
+            return clean_amount(raw)
         if name == "first_deal_date":
-            if isinstance(value, datetime):
-                return value.date()
-            if isinstance(value, date):
-                return value
-            for pattern in DATE_FORMATS:
-                try:
-                    return datetime.strptime(raw, pattern).date()
-                except ValueError:
-                    continue
-            raise ValueError(_("'%(value)s' is not a date (write it as 2026-11-23).", value=raw))
+            day = self._date(raw, value)
+            problem = first_deal_date_problem(day)
+            if problem:
+                raise ValueError(problem)
+            return day
         if name == "branch":
             branch_id = self.branches.get(_key(raw))
             if branch_id is None:
@@ -352,6 +336,19 @@ class RowChecker:
         if name == "account_manager":
             return self._staff(raw)
         return raw
+
+    @staticmethod
+    def _date(raw, value):
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        for pattern in DATE_FORMATS:
+            try:
+                return datetime.strptime(raw, pattern).date()
+            except ValueError:
+                continue
+        raise ValueError(_("'%(value)s' is not a date (write it as 2026-11-23).", value=raw))
 
     def _staff(self, raw):
         match = re.match(r"^(.*)\(([^()]+)\)\s*$", raw)  # "王芳 (E0001)" as exported

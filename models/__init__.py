@@ -6,7 +6,9 @@ from .choices import ChoiceList, ChoiceValue
 from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
 from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
 from .customers import Customer
+from .feedback import AnonymousFeedback
 from .org import Branch, Staff, User, UserBranch
+from .outbox import ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent, OutboxMessage
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
 
@@ -14,8 +16,9 @@ from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, S
 ALL_MODELS = [
     Branch, Staff, User, UserBranch, WorkCalendar, CalendarDay, ChoiceList, ChoiceValue, CustomField, Customer,
     ComplaintCounter, SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
-    Survey, Question, Choice, OpenLink, Invitation, Response, Answer,
+    Survey, Question, Choice, OpenLink, Invitation, Response, Answer, AnonymousFeedback,
     Award, RewardPenalty, History, ExportLog, Setting,
+    NotifyEvent, ChannelEndpoint, OutboxMessage, DeliveryAttempt, Notification,
 ]
 
 

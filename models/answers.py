@@ -1,10 +1,10 @@
 """A submitted questionnaire: validated as a whole, stored as a whole, and a low score
-opens a follow-up complaint (不满意项闭环) so it does not vanish.
+is followed up (不满意项闭环) so it does not vanish.
 
 A submission is a dict {question id: raw value}; the raw value is a string, a list of
 strings (multiple choice) or an (expectation, perception) pair (SERVQUAL). Nothing is
 written unless every answer is valid; then the Response, its Answers, the invitation's
-answered time and the follow-up complaint are written in ONE transaction.
+answered time and the follow-up are written in ONE transaction.
 
 One response per personal invitation is enforced by the UNIQUE constraint on
 Response.invitation: the transaction's first statement is that INSERT, so on SQLite the
@@ -12,10 +12,21 @@ writer lock is taken before anything is read (no lock upgrade, concurrent submit
 queue on the busy timeout) and the loser of a race gets IntegrityError, reported as
 LinkUnavailable, the same polite answer as an unknown or expired link.
 
-Anonymous answers (open links, anonymous surveys) with a low score still open a
-complaint: it is filed against a placeholder customer "匿名问卷客户" of the branch the
-answer is attributed to (open link's branch, else its staff member's branch, else the
-branch in the setting survey.unattributed_branch_id, else the first active branch).
+The follow-up of a low score (follow_up(), the one place that decides it):
+
+* the answer has a customer (a personal invitation of a survey that is not anonymous):
+  a follow-up complaint against that customer, with every SLA stage;
+* the customer of an open link (or of an anonymous survey) left a phone number in the
+  optional "may we call you back? 电话/称呼" block: the branch's customer file with that
+  phone, else a new one (models.contacts), and a follow-up complaint against it; the
+  response is attributed to that customer;
+* nobody to call back: anonymous feedback for the branch (models.feedback): on the review
+  list, counted, and without any deadline, since nobody can be apologised to.
+
+The branch is the link's (open link's branch, else its staff member's branch, else the
+complaint's or customer's for an invitation), else the setting
+survey.unattributed_branch_id, else the first active branch. A submission held for review
+(models.survey_guard) is stored without a follow-up; releasing it runs follow_up() then.
 """
 import json
 import re
@@ -29,7 +40,9 @@ from .audit import Setting, record
 from .base import db, db_values, execute_reusing_sql, select_reusing_sql
 from .clock import now
 from .complaints import Complaint
+from .contacts import check_contact, customer_for_contact
 from .customers import Customer
+from .feedback import record_feedback
 from .i18n import _l, babel_locale
 from .org import Branch, Staff
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
@@ -40,7 +53,9 @@ SCALES = {"rating": (1, 5), "score": (0, 10), "servqual": (1, 7)}
 TEXT_HARD_LIMIT = 5000
 # closed loop: a rating at or below / a score at or below opens a follow-up complaint
 FOLLOWUP_DEFAULTS = {"survey.followup_rating_max": 2, "survey.followup_score_max": 6}
-ANONYMOUS_CUSTOMER_NAME = "匿名问卷客户"
+# the form fields of the optional "may we call you back?" block
+CONTACT_FIELDS = ("contact_name", "contact_phone")
+CONTACT_ERROR_KEY = "contact"
 
 
 class LinkUnavailable(Exception):
@@ -203,6 +218,12 @@ def link_by_token(model, token):
     return next(iter(select_reusing_sql(query, ("link", model.__name__), token)), None)
 
 
+def open_link_by_short_code(code):
+    """The OpenLink whose short code is `code` (already normalised), with its survey, or None."""
+    query = OpenLink.select(OpenLink, Survey).join(Survey).where(OpenLink.short_code == code)
+    return next(iter(select_reusing_sql(query, ("link", "OpenLink short code"), code)), None)
+
+
 def link_is_usable(link, moment=None):
     """An invitation or open link may take an answer now."""
     moment = moment or now()
@@ -237,7 +258,8 @@ def attribution(survey, invitation=None, open_link=None):
 
 
 _RESPONSE_FIELDS = (Response.survey, Response.invitation, Response.open_link, Response.customer, Response.branch,
-                   Response.staff, Response.submitted_at, Response.language)
+                   Response.staff, Response.submitted_at, Response.language, Response.status, Response.hold_reason,
+                   Response.contact_name, Response.contact_phone, Response.form_nonce)
 _ANSWER_FIELDS = (Answer.response, Answer.question, Answer.value, Answer.expectation, Answer.choice, Answer.staff,
                   Answer.text)
 
@@ -249,15 +271,20 @@ def _answer_values(response_id, row):
             choice.id if choice is not None else None, row.get("staff"), row.get("text") or "")
 
 
-def _store(survey, submission, invitation, open_link, language, moment):
+def _store(survey, submission, invitation, open_link, language, moment, hold_reason=None, nonce=None):
     """The write transaction's statements, their SQL text generated once per shape
     (models.base.execute_reusing_sql): the transaction holds SQLite's write lock, and
     building the statements took most of its time. Returns the new Response."""
+    contact = submission.contact or {}
+    status = "held" if hold_reason else "counted"
     response = Response(survey=survey, invitation=invitation, open_link=open_link, customer=submission.customer,
                         branch=submission.branch_id, staff=submission.staff_id, submitted_at=moment,
-                        language=language)
+                        language=language, status=status, hold_reason=hold_reason,
+                        contact_name=contact.get("name", ""), contact_phone=contact.get("phone", ""),
+                        form_nonce=nonce)
     values = [response.survey_id, response.invitation_id, response.open_link_id, response.customer_id,
-              response.branch_id, response.staff_id, moment, language]
+              response.branch_id, response.staff_id, moment, language, status, hold_reason,
+              response.contact_name, response.contact_phone, nonce]
     query = Response.insert_many([values], fields=_RESPONSE_FIELDS)
     returning = db.obj.returning_clause  # PostgreSQL; SQLite gives the id as lastrowid (any version)
     if returning:
@@ -279,16 +306,29 @@ def _store(survey, submission, invitation, open_link, language, moment):
 
 
 class Submission:
-    """A validated questionnaire, ready to store: who it is attributed to, its answer rows
-    and the low scores among them (everything that is read before the write transaction)."""
+    """A validated questionnaire, ready to store: who it is attributed to, its answer rows,
+    the low scores among them and the contact left for a callback (everything that is read
+    before the write transaction)."""
 
-    def __init__(self, customer, branch_id, staff_id, rows, low):
+    def __init__(self, customer, branch_id, staff_id, rows, low, contact=None):
         self.customer, self.branch_id, self.staff_id = customer, branch_id, staff_id
-        self.rows, self.low = rows, low
+        self.rows, self.low, self.contact = rows, low, contact
 
 
-def prepare_submission(survey, raw, invitation=None, open_link=None, questions=None):
-    """Check the link and the answers. Returns (Submission, {}) or (None, errors);
+def asks_for_contact(survey, invitation=None):
+    """The "may we call you back?" block is offered when the answer has no customer of its
+    own: open links, and invitations of an anonymous survey."""
+    return invitation is None or survey.anonymous
+
+
+def contact_from_form(form):
+    """The callback block's raw fields from a request.form-like mapping."""
+    return {name: form.get(name, "") for name in CONTACT_FIELDS}
+
+
+def prepare_submission(survey, raw, invitation=None, open_link=None, questions=None, contact=None):
+    """Check the link, the answers and the optional contact ({"contact_name", "contact_phone"}).
+    Returns (Submission, {}) or (None, errors), errors keyed by question id (and "contact");
     raises LinkUnavailable when the link can no longer take an answer."""
     link = invitation if invitation is not None else open_link
     if link is None or not link_is_usable(link):
@@ -297,33 +337,49 @@ def prepare_submission(survey, raw, invitation=None, open_link=None, questions=N
     customer, branch_id, staff_id = attribution(survey, invitation, open_link)
     staff_ids = {s.id for s in staff_candidates(branch_id)} if any(q.kind == "staff" for q in questions) else set()
     rows, errors = validate_answers(questions, raw, staff_ids)
+    left = None
+    if contact and asks_for_contact(survey, invitation):
+        left, problem = check_contact(contact.get("contact_name"), contact.get("contact_phone"))
+        if problem:
+            errors[CONTACT_ERROR_KEY] = problem
     if errors:
         return None, errors
     if staff_id is None:
         staff_id = next((row["staff"] for row in rows if row.get("staff")), None)
     # read before the write transaction, which holds SQLite's write lock
-    return Submission(customer, branch_id, staff_id, rows, low_answers(rows)), {}
+    return Submission(customer, branch_id, staff_id, rows, low_answers(rows), left), {}
 
 
-def submit_response(survey, raw, invitation=None, open_link=None, language=None, questions=None):
-    """Validate and store one questionnaire. Returns (response, {}) or (None, errors).
+def store_submission(survey, submission, invitation=None, open_link=None, language=None, hold_reason=None,
+                     nonce=None):
+    """Store a prepared submission, counted or held (`hold_reason`, see models.survey_guard),
+    with its follow-up when it counts, in one transaction. Returns the Response.
 
-    Raises LinkUnavailable when the link can no longer take an answer, including the
-    case where a concurrent submission of the same invitation won the race."""
-    submission, errors = prepare_submission(survey, raw, invitation, open_link, questions)
-    if errors:
-        return None, errors
+    Raises LinkUnavailable when a concurrent submission of the same invitation won the race."""
     moment = now()
     try:
         with db.atomic():
-            response = _store(survey, submission, invitation, open_link, language or survey.language, moment)
-            if submission.low:
-                open_followup(response, submission.rows, submission.low)
+            response = _store(survey, submission, invitation, open_link, language or survey.language, moment,
+                              hold_reason, nonce)
+            if not hold_reason:
+                follow_up(response, submission.rows, submission.low, submission.contact)
     except IntegrityError:
         if invitation is not None and Response.select().where(Response.invitation == invitation).exists():
             raise LinkUnavailable() from None
         raise
-    return response, {}
+    return response
+
+
+def submit_response(survey, raw, invitation=None, open_link=None, language=None, questions=None, contact=None,
+                    hold_reason=None, nonce=None):
+    """Validate and store one questionnaire. Returns (response, {}) or (None, errors).
+
+    Raises LinkUnavailable when the link can no longer take an answer, including the
+    case where a concurrent submission of the same invitation won the race."""
+    submission, errors = prepare_submission(survey, raw, invitation, open_link, questions, contact)
+    if errors:
+        return None, errors
+    return store_submission(survey, submission, invitation, open_link, language, hold_reason, nonce), {}
 
 
 # ---------------------------------------------------------------- closed loop
@@ -353,17 +409,6 @@ def unattributed_branch_id():
             or Branch.select(Branch.id).order_by(Branch.id).limit(1).scalar())
 
 
-def anonymous_customer(branch_id):
-    """The per-branch placeholder customer that anonymous follow-ups are filed against."""
-    customer = Customer.get_or_none((Customer.name == ANONYMOUS_CUSTOMER_NAME) & (Customer.branch == branch_id))
-    if customer is None:
-        with office_language():
-            note = str(_l("Placeholder for anonymous survey answers"))
-        customer = Customer.create(name=ANONYMOUS_CUSTOMER_NAME, branch=branch_id, kind="household",
-                                   lifecycle="potential", opinions=note)
-    return customer
-
-
 @contextmanager
 def office_language():
     """Texts written for the office (the follow-up complaint) are in the office's default
@@ -379,36 +424,109 @@ _CATEGORY_OF_DIMENSION = {"attitude": "attitude", "quality": "quality", "profess
                           "speed": "system", "reliability": "system", "responsiveness": "system"}
 
 
-def open_followup(response, rows, low=None):
-    """Create the one follow-up complaint of a response with a low score (inside the
-    caller's transaction). Returns the complaint, or None when every score is fine."""
+def _worst(low):
+    return min(low, key=lambda item: item[1] / SCALES[item[0].kind][1])
+
+
+def _followup_description(response, rows, low):
+    """The survey, the low items and the customer's own words, in the office's language."""
+    texts = [row["text"] for row in rows if row.get("text")]
+    lines = [str(_l("Survey: %(survey)s (response #%(id)s)", survey=response.survey.title, id=response.id))]
+    lines += [f"- {q.text}: {v}/{SCALES[q.kind][1]}" for q, v in low]
+    if response.contact_phone:
+        lines.append(str(_l("Call back: %(name)s %(phone)s", name=response.contact_name, phone=response.contact_phone)))
+    if texts:
+        lines.append(str(_l("Customer's words:")))
+        lines += [f"  {text}" for text in texts]
+    return "\n".join(lines)
+
+
+def follow_up(response, rows, low=None, contact=None):
+    """不满意项闭环 for a counted response (inside the caller's transaction): nothing when
+    every score is fine; else a follow-up complaint when there is a customer to call back
+    (the response's own, or the one the contact leads to), else anonymous feedback for the
+    branch. Returns the complaint or the feedback, or None."""
     low = low_answers(rows) if low is None else low
     if not low or response.followup_complaint_id is not None:
         return None
     customer = response.customer
     branch_id = response.branch_id or (customer.branch_id if customer is not None else None) or unattributed_branch_id()
     if branch_id is None:
-        return None  # no branch exists at all: nothing to file against
-    if customer is None:
-        customer = anonymous_customer(branch_id)
-    question, value = min(low, key=lambda item: item[1] / SCALES[item[0].kind][1])
-    high = SCALES[question.kind][1]
-    item = f"{question.text[:80]} {value}/{high}"
-    texts = [row["text"] for row in rows if row.get("text")]
+        return None  # no branch exists at all: nothing to file against (the response is stored)
+    question, value = _worst(low)
+    item = f"{question.text[:80]} {value}/{SCALES[question.kind][1]}"
     with office_language():
-        title = str(_l("%(customer)s: low satisfaction score – %(item)s", customer=customer.name, item=item))[:200]
-        lines = [str(_l("Survey: %(survey)s (response #%(id)s)", survey=response.survey.title, id=response.id))]
-        lines += [f"- {q.text}: {v}/{SCALES[q.kind][1]}" for q, v in low]
-        if texts:
-            lines.append(str(_l("Customer's words:")))
-            lines += [f"  {text}" for text in texts]
-    from .ownership import followup_owner
-    complaint = Complaint(customer=customer, branch=branch_id, channel="survey",
-                          assignee=followup_owner(customer, branch_id),
+        if customer is None and contact:
+            customer = customer_for_contact(branch_id, contact, str(_l("survey response #%(id)s", id=response.id)),
+                                            str(_l("Survey customer %(phone)s", phone=contact["phone"])))
+            Response.update(customer=customer).where(Response.id == response.id).execute()
+            response.customer = customer
+        description = _followup_description(response, rows, low)
+        if customer is None:
+            title = str(_l("Anonymous feedback: low satisfaction score – %(item)s", item=item))
+            return record_feedback(response, branch_id, title, description)
+        title = str(_l("%(customer)s: low satisfaction score – %(item)s", customer=customer.name, item=item))
+        return open_followup_complaint(response, customer, branch_id, question, title[:200], description)
+
+
+def open_followup_complaint(response, customer, branch_id, question, title, description):
+    """THE place a survey follow-up complaint is created (channel "survey follow-up"), against
+    `customer`, for `branch_id`, received when the answer was submitted, so its stage
+    deadlines count from then; its owner is the one models.ownership.followup_owner() names
+    (the customer's account manager, else the branch's duty person, …)."""
+    from .ownership import followup_owner, headquarters_owner
+    owner = followup_owner(customer, branch_id) or headquarters_owner()
+    if owner is None:
+        return None  # an office without any active staff: nobody could own the follow-up
+    complaint = Complaint(customer=customer, branch=branch_id, channel="survey", assignee=owner,
                           category=_CATEGORY_OF_DIMENSION.get(question.dimension, "other"),
-                          title=title, description="\n".join(lines), received_at=response.submitted_at)
+                          title=title, description=description, received_at=response.submitted_at)
     complaint.save()
     record(complaint, "create", None, "channel", "", "survey")
     Response.update(followup_complaint=complaint).where(Response.id == response.id).execute()
     response.followup_complaint = complaint
+    from .notifications import followup_opened
+    followup_opened(complaint)  # the duty person (and owner) are told, in this transaction
     return complaint
+
+
+def open_followup(response, rows, low=None):
+    """The follow-up of a response whose answers are `rows` (kept for callers and scripts that
+    store responses themselves): follow_up() without a contact."""
+    return follow_up(response, rows, low)
+
+
+# ---------------------------------------------------------------- held submissions
+
+def stored_rows(response):
+    """A stored response's answers as validate_answers rows (question, value, text)."""
+    answers = (Answer.select(Answer, Question).join(Question).where(Answer.response == response.id)
+               .order_by(Question.position, Question.id, Answer.id))
+    return [{"question": a.question, "value": a.value, "text": a.text} for a in answers]
+
+
+def release_held(response, user):
+    """A manager finds a held submission genuine: it counts from now on, and its low score is
+    followed up now (with the contact the customer left). Returns what follow_up() opened."""
+    with db.atomic():
+        changed = Response.update(status="counted").where(
+            (Response.id == response.id) & (Response.status == "held")).execute()
+        if not changed:
+            raise ValueError(str(_l("Response #%(id)s is not held for review.", id=response.id)))
+        record(response, "update", user, "status", "held", "counted")
+        response.status = "counted"
+        contact = None
+        if response.contact_phone and response.customer_id is None:
+            contact, _problem = check_contact(response.contact_name, response.contact_phone)
+        return follow_up(response, stored_rows(response), contact=contact)
+
+
+def reject_held(response, user):
+    """A manager finds a held submission is not a customer's answer: it stays stored, never counts."""
+    with db.atomic():
+        changed = Response.update(status="rejected").where(
+            (Response.id == response.id) & (Response.status == "held")).execute()
+        if not changed:
+            raise ValueError(str(_l("Response #%(id)s is not held for review.", id=response.id)))
+        record(response, "update", user, "status", "held", "rejected")
+        response.status = "rejected"

@@ -60,17 +60,21 @@ def _branch_of(instance):
         return None
 
 
+def history_values(instance, action, user=None, field="", old="", new="", at=None, branch=_NO_BRANCH):
+    """The values of one history row about `instance` (for record, or a bulk insert of many).
+    `branch`: the row's branch id when the caller knows it (else looked up through models.scope)."""
+    return dict(at=at or now(), user=user if getattr(user, "id", None) is not None else None,
+                username=user.username if user else "",
+                object_type=type(instance).__name__, object_id=instance.get_id(),
+                object_label=str(instance)[:200], action=action, field=field,
+                old_value="" if old is None else str(old), new_value="" if new is None else str(new),
+                branch_id=_branch_of(instance) if branch is _NO_BRANCH else branch)
+
+
 def record(instance, action, user=None, field="", old="", new="", branch=_NO_BRANCH):
     """Write one history row about `instance` (any model row). `branch`: the row's branch id
     when the caller knows it (else looked up through models.scope)."""
-    return History.create(
-        user=user if getattr(user, "id", None) is not None else None,
-        username=user.username if user else "",
-        object_type=type(instance).__name__, object_id=instance.get_id(),
-        object_label=str(instance)[:200], action=action, field=field,
-        old_value="" if old is None else str(old), new_value="" if new is None else str(new),
-        branch_id=_branch_of(instance) if branch is _NO_BRANCH else branch,
-    )
+    return History.create(**history_values(instance, action, user, field, old, new, branch=branch))
 
 
 def _readable(field, value):

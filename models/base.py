@@ -29,6 +29,13 @@ class BaseModel(Model):
         database = db
         legacy_table_names = False
 
+    def save(self, force_insert=False, only=None):
+        """Store the row after checking the rules of models.validation (amounts, dates, phone
+        numbers …); a value that breaks one raises ValidationError and nothing is written."""
+        from .validation import check_row  # validation reads the models; imported on first use
+        check_row(self, only)
+        return super().save(force_insert=force_insert, only=only)
+
 
 def create_private_file(path):
     """Create the SQLite database file readable by its owner only (0600), in a folder only its

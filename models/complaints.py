@@ -49,11 +49,12 @@ SEVERITIES = [
     ("high", _l("High")),
     ("critical", _l("Critical")),
 ]
-class Stage(namedtuple("Stage", "code label done_field due_field policy_field default_hours deliverable")):
+class Stage(namedtuple("Stage", "code label done_field due_field policy_field default_hours deliverable action")):
     """One stage of the complaint workflow: its code and label, the Complaint column with
     the time it was done, the Complaint column with its due time and the SlaPolicy column
     with its hours (both None for a stage without deadline), the default hours from
-    receipt, and what staff must record to complete it."""
+    receipt, what staff must record to complete it, and the button that records it (a
+    verb, what the person does: "Record the handling result", not the state it leads to)."""
 
     @property
     def timed(self):
@@ -62,16 +63,19 @@ class Stage(namedtuple("Stage", "code label done_field due_field policy_field de
 
 STAGE_TABLE = [
     Stage("received", _l("Received"), "received_at", None, None, None,
-          _l("Who received it, channel, customer, branch")),
+          _l("Who received it, channel, customer, branch"), _l("Record a complaint")),
     Stage("acknowledged", _l("Acknowledged"), "acknowledged_at", "acknowledge_due_at", "acknowledge_hours", 1,
-          _l("Reply / apology to the customer; incident reported to the service director")),
+          _l("Reply / apology to the customer; incident reported to the service director"),
+          _l("Record the apology and reply")),
     Stage("resolved", _l("Result given"), "resolved_at", "result_due_at", "result_hours", 24,
-          _l("The handling result told to the customer")),
+          _l("The handling result told to the customer"), _l("Record the handling result")),
     Stage("rectified", _l("Rectification filed"), "rectified_at", "rectify_due_at", "rectify_hours", 48,
-          _l("Rectification worksheet with all five sections and a promised completion date")),
+          _l("Rectification worksheet with all five sections and a promised completion date"),
+          _l("File the rectification worksheet")),
     Stage("called_back", _l("Callback done"), "called_back_at", "callback_due_at", "callback_hours", 72,
-          _l("Callback to the customer with their satisfaction")),
-    Stage("closed", _l("Closed"), "closed_at", None, None, None, _l("Effect confirmed by the issuing side")),
+          _l("Callback to the customer with their satisfaction"), _l("Record the callback")),
+    Stage("closed", _l("Closed"), "closed_at", None, None, None, _l("Effect confirmed by the issuing side"),
+          _l("Confirm closure")),
 ]
 STAGE_BY_CODE = {stage.code: stage for stage in STAGE_TABLE}
 STAGES = [(stage.code, stage.label) for stage in STAGE_TABLE]  # the choice list
@@ -201,6 +205,9 @@ class Complaint(BaseModel):
     stage = CharField(max_length=15, choices=STAGES, default="received", index=True, verbose_name=_l("Stage"))
     due_at = DateTimeField(null=True, index=True, verbose_name=_l("Next deadline"))
     escalation_level = SmallIntegerField(default=0, verbose_name=_l("Escalation level"))
+    # when the notification scheduler looks at this complaint next (models.notifications): the
+    # next due-soon / overdue / escalation point of its current stage; NULL once closed
+    alert_at = DateTimeField(null=True, index=True, verbose_name=_l("Next alert check"))
 
     acknowledge_due_at = DateTimeField(null=True, verbose_name=_l("Acknowledge due"))
     acknowledged_at = DateTimeField(null=True, verbose_name=_l("Acknowledged at"))
@@ -285,8 +292,11 @@ class Complaint(BaseModel):
             return super().save(*args, **kwargs)
         self.received_at = self.received_at or now()
         if self.assignee_id is None:
-            from .ownership import owner_of_new_complaint
+            from .ownership import no_owner_message, owner_of_new_complaint
             self.assignee_id = owner_of_new_complaint(self.first_responder_id, self.branch_id)
+            if self.assignee_id is None:
+                from .validation import ValidationError
+                raise ValidationError({"first_responder": no_owner_message(self.branch_id)}, Complaint)
         with self._meta.database.atomic():
             # The counter write comes first so that SQLite takes the write lock before this
             # transaction reads anything (a read first could make the upgrade fail under load).
@@ -316,6 +326,8 @@ class Complaint(BaseModel):
                 setattr(self, stage.due_field, self.received_at + timedelta(hours=hours[stage.code]))
         waiting_for = STAGE_BY_CODE.get(NEXT_STAGE.get(self.stage))
         self.due_at = getattr(self, waiting_for.due_field) if waiting_for and waiting_for.timed else None
+        # the scheduler works out the next alert at its next tick (models.notifications)
+        self.alert_at = self.received_at if self.is_open else None
 
 
 class Rectification(BaseModel):
@@ -327,9 +339,10 @@ class Rectification(BaseModel):
                                     help_text=_l("Title, basic information, course of events"))
     cause_analysis = TextField(verbose_name=_l("2. Cause analysis"),
                                help_text=_l("Concrete, factual, investigated"))
-    immediate_measures = TextField(verbose_name=_l("3. Immediate measures"),
+    # section 3 has two parts: the measures themselves and who was held accountable
+    immediate_measures = TextField(verbose_name=_l("3. Immediate measures (1): what was done"),
                                    help_text=_l("What solved the customer's problem now"))
-    accountability = TextField(default="", verbose_name=_l("3. Accountability"),
+    accountability = TextField(default="", verbose_name=_l("3. Immediate measures (2): accountability"),
                                help_text=_l("Who was held accountable (external supplier, internal managers)"))
     long_term_measures = TextField(verbose_name=_l("4. Long-term measures"),
                                    help_text=_l("Prevent recurrence, detect early, respond fast"))
@@ -456,21 +469,29 @@ def next_callback_due(first_deal_date, last_done=None):
         months += 1 if months < 12 else 3
 
 
-def callbacks_due(today, horizon_days=0, branches=None):
+def callbacks_due(today, horizon_days=0, account_manager=None, branch=None, customer=None, branches=None):
     """Customers whose next scheduled callback falls on or before today + horizon_days,
-    most overdue first; of `branches` (ids) only when given (models.scope.branch_ids).
-    Two queries whatever the number of customers."""
+    most overdue first; optionally only the customers of one account manager (the person the
+    callback is due to), of one branch, or one customer (ids); of `branches` (ids) only when
+    given (models.scope.branch_ids). Two queries whatever the number of customers."""
     from peewee import JOIN, fn
+    conditions = [Customer.first_deal_date.is_null(False), Customer.churned == False]  # noqa: E712
+    for column, value in ((Customer.account_manager, account_manager), (Customer.branch, branch),
+                          (Customer.id, customer)):
+        if value is not None:
+            conditions.append(column == value)
     last_done = (Callback.select(Callback.customer, fn.MAX(Callback.done_at).alias("last_done"))
                  .where(Callback.kind == "scheduled", Callback.done_at.is_null(False))
                  .group_by(Callback.customer))
+    if len(conditions) > 2:
+        last_done = last_done.where(Callback.customer.in_(Customer.select(Customer.id).where(*conditions)))
     last_by_customer = {row.customer_id: row.last_done for row in last_done}
     Manager = Staff.alias()
     customers = (Customer.select(Customer, Branch, Manager)
                  .join(Branch, on=(Customer.branch == Branch.id))
                  .switch(Customer).join(Manager, JOIN.LEFT_OUTER, on=(Customer.account_manager == Manager.id),
                                         attr="manager")
-                 .where(Customer.first_deal_date.is_null(False), Customer.churned == False)  # noqa: E712
+                 .where(*conditions)
                  .order_by(Customer.id))
     if branches is not None:
         customers = customers.where(Customer.branch.in_(list(branches)))

@@ -76,6 +76,8 @@ class Customer(BaseModel):
     first_deal_date = DateField(null=True, verbose_name=_l("First deal date"))
     churned = BooleanField(default=False, verbose_name=_l("Lost"))
     churn_reason = CharField(max_length=20, choices=CHURN_REASONS, null=True, verbose_name=_l("Churn reason"))
+    survey_opt_out = BooleanField(default=False, verbose_name=_l("No survey invitations"),
+                                  help_text=_l("Set when the customer unsubscribes; no invitation or reminder is sent"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
     active = BooleanField(default=True, index=True, verbose_name=_l("Active"),
                           help_text=_l("A customer file with complaints, callbacks or survey answers is archived "

@@ -13,7 +13,7 @@ left alone), so a database created by `init-db` at the current models, which has
 `schema_version` rows yet, is simply stamped when upgraded. Each migration runs in one
 transaction (PostgreSQL and SQLite both roll back DDL), its version row in the same one.
 """
-from peewee import CharField, DateTimeField, IntegerField, SqliteDatabase
+from peewee import CharField, DateTimeField, IntegerField, IntegrityError, SqliteDatabase
 from playhouse.migrate import SchemaMigrator, make_index_name
 
 from .base import BaseModel, db
@@ -64,11 +64,38 @@ class Schema:
         return any(i.name == name for i in self.database.get_indexes(table))
 
     def add_column(self, table, column, field):
-        """Add `column` (a peewee Field; give it a default or null=True) if it is missing."""
-        if self.has_table(table) and not self.has_column(table, column):
+        """Add `column` (a peewee Field; give it a default or null=True) if it is missing.
+
+        A NOT NULL column with a plain default is added by one ALTER TABLE … NOT NULL DEFAULT x
+        on both databases: playhouse's general path fills the column and then adds NOT NULL,
+        which on SQLite rebuilds the table (copy, drop, rename) and loses its triggers (the
+        search index's, models/search.py)."""
+        if not self.has_table(table) or self.has_column(table, column):
+            return False
+        literal = self._default_literal(field)
+        if literal is not None:
+            from peewee import SQL
+            field = field.clone()
+            field.constraints = list(field.constraints or []) + [SQL(f"DEFAULT {literal}")]
+            self.migrator.add_column(table, column, field, allow_not_null=True).run()
+        else:
             self.migrator.add_column(table, column, field).run()
-            return True
-        return False
+        return True
+
+    def _default_literal(self, field):
+        """The SQL literal of a NOT NULL field's constant default, or None (nullable, no default,
+        a callable default, or a type without a safe literal)."""
+        from decimal import Decimal
+        if field.null or field.default is None or callable(field.default):
+            return None
+        value = field.db_value(field.default)
+        if isinstance(value, bool):
+            return ("1" if value else "0") if _is_sqlite(self.database) else ("TRUE" if value else "FALSE")
+        if isinstance(value, (int, float, Decimal)):
+            return str(value)
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        return None
 
     def add_index(self, table, columns, unique=False, name=None):
         """Create the index peewee would name for `columns`, if it is missing."""
@@ -183,6 +210,19 @@ def current_version(database=None):
     return max(done) if done else 0
 
 
+def _is_sqlite(database):
+    return isinstance(getattr(database, "obj", database), SqliteDatabase)  # db is a DatabaseProxy
+
+
+def foreign_keys_broken(database):
+    """On SQLite, the rows whose foreign key points at nothing (PRAGMA foreign_key_check): while
+    migrations run with foreign keys off, a migration checks this itself. [] elsewhere (the
+    database enforces its constraints)."""
+    if not _is_sqlite(database):
+        return []
+    return database.execute_sql("PRAGMA foreign_key_check").fetchall()
+
+
 def upgrade(database=None, echo=None):
     """Apply every pending migration, then create missing tables and indexes.
 
@@ -200,17 +240,16 @@ def upgrade(database=None, echo=None):
     SchemaVersion.create_table(safe=True)
     schema = Schema(database)
     applied = []
-    sqlite = isinstance(getattr(database, "obj", database), SqliteDatabase)  # db is a DatabaseProxy
+    sqlite = _is_sqlite(database)
     if sqlite:
         database.execute_sql("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: before it
     try:
         for version, name, function in pending(database):
             with database.atomic():
                 function(schema)
-                if sqlite:
-                    broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise RuntimeError(f"migration {version} broke foreign keys: {broken[:5]}")
+                broken = foreign_keys_broken(database)
+                if broken:
+                    raise RuntimeError(f"migration {version} broke foreign keys: {broken[:5]}")
                 SchemaVersion.create(version=version, name=name)
             echo(f"applied {version}: {name}")
             applied.append((version, name))
@@ -245,6 +284,57 @@ def _complaint_owner(schema):
             "UPDATE complaint SET assignee_id = first_responder_id "
             "WHERE assignee_id IS NULL AND first_responder_id IS NOT NULL")
 
+
+@migration(20, "every complaint has an owner: those still without one get their branch's duty person or "
+               "longest-serving active staff member (at a branch without staff: headquarters)")
+def _complaint_owner_for_everyone(schema):
+    if not (schema.has_table("complaint") and schema.has_table("staff")):
+        return
+    database, p = schema.database, schema.database.param
+    # the ownership rule (models.ownership.owner_of_new_complaint) in plain SQL, so that this
+    # migration does not depend on the models of a later version
+    duty = f"SELECT id FROM staff WHERE branch_id = {p} AND active = {p} AND on_duty = {p} ORDER BY id LIMIT 1"
+    senior = (f"SELECT id FROM staff WHERE branch_id = {p} AND active = {p} "
+              "ORDER BY CASE WHEN hire_date IS NULL THEN 1 ELSE 0 END, hire_date, id LIMIT 1")
+    director = (f'SELECT s.id FROM staff s JOIN "user" u ON u.staff_id = s.id WHERE u.role = {p} '
+                f"AND u.active = {p} AND s.active = {p} ORDER BY u.id LIMIT 1")
+    anyone = (f"SELECT id FROM staff WHERE active = {p} "
+              "ORDER BY CASE WHEN hire_date IS NULL THEN 1 ELSE 0 END, hire_date, id LIMIT 1")
+    branches = [b for (b,) in database.execute_sql(
+        "SELECT DISTINCT branch_id FROM complaint WHERE assignee_id IS NULL").fetchall()]
+    for branch_id in branches:
+        owner = (database.execute_sql(duty, (branch_id, True, True)).fetchone()
+                 or database.execute_sql(senior, (branch_id, True)).fetchone()
+                 or (database.execute_sql(director, ("director", True, True)).fetchone()
+                     if schema.has_table("user") else None)
+                 or database.execute_sql(anyone, (True,)).fetchone())
+        if owner is not None:
+            database.execute_sql(f"UPDATE complaint SET assignee_id = {p} WHERE assignee_id IS NULL AND branch_id = {p}",
+                                 (owner[0], branch_id))
+
+
+@migration(30, "notifications: contact details and channel preferences of staff and accounts, complaint alert "
+               "point, invitation delivery and reminder, customer opt-out (outbox tables: create_tables)")
+def _notifications(schema):
+    from peewee import BooleanField, CharField, DateTimeField, TextField
+    for table in ("staff", "user"):
+        schema.add_column(table, "email", CharField(max_length=120, default=""))
+        schema.add_column(table, "mobile", CharField(max_length=30, default=""))
+        schema.add_column(table, "notify_email", BooleanField(default=True))
+        schema.add_column(table, "notify_sms", BooleanField(default=False))
+    schema.add_column("customer", "survey_opt_out", BooleanField(default=False))
+    schema.add_column("invitation", "delivery_channel", CharField(max_length=10, default=""))
+    schema.add_column("invitation", "delivery_status", CharField(max_length=10, default=""))
+    schema.add_column("invitation", "delivery_error", TextField(default=""))
+    schema.add_column("invitation", "remind_at", DateTimeField(null=True))
+    schema.add_index("invitation", ["remind_at"])
+    if schema.add_column("complaint", "alert_at", DateTimeField(null=True)):
+        # every open complaint is looked at by the scheduler's next tick (models.notifications)
+        schema.database.execute_sql("UPDATE complaint SET alert_at = received_at WHERE stage <> 'closed'")
+    schema.add_index("complaint", ["alert_at"])
+
+
+# ---------------------------------------------------------------- 40–49: branch scope, sessions, evidence (issue 14)
 
 @migration(40, "accounts: session version (sessions end on logout, password, role change, deactivation); "
                "user_branch links (managers of several branches)")
@@ -293,6 +383,128 @@ def _customer_archive_and_privacy(schema):
 def _foreign_keys_restrict(schema):
     from . import ALL_MODELS
     schema.match_on_delete(ALL_MODELS)
+
+
+# ---------------------------------------------------------------- 50–59: surveys in the field (issue 15)
+
+def _add_column_with_default(schema, table, column, field):
+    """Add a NOT NULL column whose DEFAULT is in the table (field constraints), in one ALTER
+    TABLE on SQLite and PostgreSQL alike. playhouse's usual path would rebuild a SQLite table
+    to add NOT NULL, and dropping the old `response` table would cascade to its answers."""
+    if schema.has_table(table) and not schema.has_column(table, column):
+        schema.migrator.add_column(table, column, field, allow_not_null=True).run()
+
+
+@migration(50, "open link short codes; response review status, callback contact and form page; anonymous feedback")
+def _surveys_in_the_field(schema):
+    from peewee import SQL
+
+    from .surveys import OpenLink, new_short_code
+    if schema.add_column("open_link", "short_code", CharField(max_length=16, null=True)):
+        taken = set()
+        for (link_id,) in OpenLink.select(OpenLink.id).order_by(OpenLink.id).tuples():
+            code = new_short_code()
+            while code in taken:
+                code = new_short_code()
+            taken.add(code)
+            OpenLink.update(short_code=code).where(OpenLink.id == link_id).execute()
+    schema.add_index("open_link", ["short_code"], unique=True)
+    _add_column_with_default(schema, "response", "status", CharField(
+        max_length=10, default="counted", constraints=[SQL("DEFAULT 'counted'")]))
+    schema.add_index("response", ["status"])
+    schema.add_column("response", "hold_reason", CharField(max_length=20, null=True))
+    for column, size in (("contact_name", 50), ("contact_phone", 30)):
+        _add_column_with_default(schema, "response", column, CharField(
+            max_length=size, default="", constraints=[SQL("DEFAULT ''")]))
+    schema.add_column("response", "form_nonce", CharField(max_length=32, null=True))
+    schema.add_index("response", ["form_nonce"])
+    _create_feedback_table(schema)
+
+
+def _create_feedback_table(schema):
+    """The anonymous feedback table, when the tables it refers to exist (a brand-new database
+    gets every table from create_tables() after the migrations)."""
+    from .feedback import AnonymousFeedback
+    if all(schema.has_table(t) for t in ("response", "survey", "branch", "user")):
+        AnonymousFeedback.create_table(safe=True)
+
+
+# the customer that anonymous follow-ups were filed against before migration 51
+LEGACY_PLACEHOLDER_NAME = "匿名问卷客户"
+
+
+def _worked_on(complaint_id, stage, people):
+    """Somebody acted on the complaint: a stage done, a person named on it, a worksheet,
+    callback, invitation, reward or penalty about it, or a history row written by a user."""
+    from .audit import History
+    from .complaints import Callback, Rectification
+    from .recognition import RewardPenalty
+    from .surveys import Invitation
+    if stage != "received" or any(people):
+        return True
+    about = [(Rectification, Rectification.complaint), (Callback, Callback.complaint),
+             (Invitation, Invitation.complaint), (RewardPenalty, RewardPenalty.complaint)]
+    if any(model.select(model.id).where(column == complaint_id).exists() for model, column in about):
+        return True
+    return History.select(History.id).where((History.object_type == "Complaint") & (History.object_id == complaint_id)
+                                            & History.user.is_null(False)).exists()
+
+
+@migration(51, "anonymous follow-ups: the placeholder customer's untouched complaints become anonymous feedback")
+def _placeholder_followups_to_feedback(schema):
+    """Every complaint filed against a placeholder customer "匿名问卷客户" that nobody worked
+    on becomes anonymous feedback (models.feedback) with the same branch, time, title and
+    description and its old number in `former_complaint`; its response points at the
+    feedback instead; history is written on both. Complaints somebody worked on stay as
+    they are. A placeholder that nothing refers to any more is deleted (with history)."""
+    from .audit import History, record
+    from .complaints import Callback, Complaint
+    from .customers import Customer
+    from .feedback import AnonymousFeedback
+    from .surveys import Invitation, Response
+    if not all(schema.has_table(t) for t in ("customer", "complaint", "response", "callback", "invitation")):
+        return  # a brand-new database: nothing was ever filed against a placeholder
+    _create_feedback_table(schema)
+    placeholders = Customer.select(Customer.id, Customer.name, Customer.organisation).where(
+        (Customer.name == LEGACY_PLACEHOLDER_NAME) & (Customer.phone == "") & (Customer.organisation == ""))
+    for placeholder in placeholders:
+        complaints = (Complaint.select(Complaint.id, Complaint.number, Complaint.title, Complaint.description,
+                                       Complaint.branch, Complaint.received_at, Complaint.stage,
+                                       Complaint.assignee, Complaint.first_responder, Complaint.responsible_staff,
+                                       Complaint.responsible_branch)
+                      .where(Complaint.customer == placeholder.id).order_by(Complaint.id))
+        for complaint in complaints:
+            # the owner (assignee) is not evidence of work: migrations 2 and 20 give every complaint
+            # one; a hand-over a person made is (a history row written by a user)
+            people = (complaint.first_responder_id, complaint.responsible_staff_id, complaint.responsible_branch_id)
+            if _worked_on(complaint.id, complaint.stage, people):
+                continue
+            source = (Response.select(Response.id, Response.survey)
+                      .where(Response.followup_complaint == complaint.id).order_by(Response.id).first())
+            feedback = AnonymousFeedback.create(
+                response=source.id if source else None, survey=source.survey_id if source else None,
+                branch=complaint.branch_id, received_at=complaint.received_at, title=complaint.title,
+                description=complaint.description, former_complaint=complaint.number)
+            Response.update(followup_complaint=None).where(Response.followup_complaint == complaint.id).execute()
+            record(feedback, "create", None, "former_complaint", "", complaint.number)
+            History.create(object_type="Complaint", object_id=complaint.id,
+                           object_label=f"{complaint.number} {complaint.title}"[:200], action="delete",
+                           field="anonymous_feedback", new_value=str(feedback.id))
+            Complaint.delete().where(Complaint.id == complaint.id).execute()
+        still_used = any(model.select(model.id).where(column == placeholder.id).exists() for model, column in (
+            (Complaint, Complaint.customer), (Callback, Callback.customer), (Invitation, Invitation.customer),
+            (Response, Response.customer)))
+        if still_used:
+            continue
+        try:
+            with schema.database.atomic():  # a savepoint: a table this migration does not know may refer to it
+                Customer.delete().where(Customer.id == placeholder.id).execute()
+                if foreign_keys_broken(schema.database):  # SQLite migrates with foreign keys off (upgrade())
+                    raise IntegrityError("the placeholder customer is still referred to")
+                History.create(object_type="Customer", object_id=placeholder.id, object_label=placeholder.name,
+                               action="delete", field="placeholder", old_value=placeholder.name)
+        except IntegrityError:
+            pass
 
 
 @migration(60, "search index of complaints and customers, and the triggers that keep it in sync (models/search.py)")

@@ -66,6 +66,14 @@ class Staff(BaseModel):
     on_duty = BooleanField(default=False, verbose_name=_l("Branch duty person"),
                            help_text=_l("Owns the branch's survey follow-ups whose customer has no account manager; "
                                         "one per branch"))
+    # where alerts reach the person (models.notifications); an account linked to this staff member
+    # decides its own preferences, and its own addresses come first
+    email = CharField(max_length=120, default="", verbose_name=_l("E-mail"),
+                      help_text=_l("Alerts about complaints and reports are sent here"))
+    mobile = CharField(max_length=30, default="", verbose_name=_l("Mobile"),
+                       help_text=_l("Alerts by SMS are sent here"))
+    notify_email = BooleanField(default=True, verbose_name=_l("Alerts by e-mail"))
+    notify_sms = BooleanField(default=False, verbose_name=_l("Alerts by SMS"))
 
     class Meta:
         table_name = "staff"
@@ -102,6 +110,12 @@ class User(BaseModel):
     last_login_at = DateTimeField(null=True, verbose_name=_l("Last login"))
     session_version = IntegerField(default=0, verbose_name=_l("Session version"),
                                    help_text=_l("Raised to end every session of the account"))
+    email = CharField(max_length=120, default="", verbose_name=_l("E-mail"),
+                      help_text=_l("Empty: the linked staff member's e-mail"))
+    mobile = CharField(max_length=30, default="", verbose_name=_l("Mobile"),
+                       help_text=_l("Empty: the linked staff member's mobile"))
+    notify_email = BooleanField(default=True, verbose_name=_l("Alerts by e-mail"))
+    notify_sms = BooleanField(default=False, verbose_name=_l("Alerts by SMS"))
 
     def __str__(self):
         return self.username

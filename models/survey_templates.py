@@ -6,6 +6,7 @@ rows that the author may then edit like any other survey. SERVQUAL items are sco
 expectation per dimension (tangibles, reliability, responsiveness, assurance, empathy).
 """
 from .base import db
+from .clock import now
 from .i18n import LANGUAGE_CODES, _l
 from .surveys import Choice, Question, Survey
 
@@ -151,20 +152,65 @@ def template_choices():
     return [(kind, spec["label"]) for kind, spec in TEMPLATES.items()]
 
 
-def create_from_template(kind, language="zh_CN"):
-    """Create an active survey with the template's questions and choices, in one transaction."""
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December"]
+
+
+def _spec(kind, language):
     if kind not in TEMPLATES:
         raise ValueError(str(_l("Unknown survey template: %(kind)s", kind=kind)))
     if language not in LANGUAGE_CODES:
         raise ValueError(str(_l("Unknown survey language: %(language)s", language=language)))
-    spec = TEMPLATES[kind][language]
+    return TEMPLATES[kind][language]
+
+
+def distinct_title(title, language, moment=None):
+    """A new survey's title: the template's title with the month it starts in, in the survey's
+    language ("客户满意度调查 · 2026年6月", "Customer satisfaction survey · June 2026"), and
+    "（2）", "（3）" … when a survey of that title exists already. Surveys made from templates
+    are then told apart in every list, dropdown and report."""
+    moment = moment or now()
+    month = (f"{moment.year}年{moment.month}月" if language == "zh_CN"
+             else f"{MONTHS_EN[moment.month - 1]} {moment.year}")
+    base = f"{title} · {month}"
+    taken = {row.title for row in Survey.select(Survey.title).where(Survey.title.startswith(base))}
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}（{number}）" if language == "zh_CN" else f"{base} ({number})"
+    return candidate
+
+
+def _questions(spec):
+    for position, (q_kind, text, required, dimension, choices) in enumerate(spec["questions"], start=1):
+        yield position, Question(position=position, text=text, kind=q_kind, required=required, dimension=dimension,
+                                 max_length=1000 if q_kind == "text" else 200), choices
+
+
+def template_preview(kind, language):
+    """(survey, questions) of a template as unsaved rows, each question with `.choice_list`,
+    for showing it before anything is created (ids are made up: nothing is stored)."""
+    spec = _spec(kind, language)
+    survey = Survey(title=spec["title"], intro=spec["intro"], kind=kind, language=language)
+    questions = []
+    for position, question, choices in _questions(spec):
+        question.id = position
+        question.choice_list = [Choice(id=100 * position + c_position, position=c_position, text=c_text, score=score)
+                                for c_position, (c_text, score) in enumerate(choices, start=1)]
+        questions.append(question)
+    return survey, questions
+
+
+def create_from_template(kind, language="zh_CN"):
+    """Create an active survey with the template's questions and choices, in one transaction,
+    under a title no other survey has (distinct_title)."""
+    spec = _spec(kind, language)
     with db.atomic():
-        survey = Survey.create(title=spec["title"], intro=spec["intro"], kind=kind, language=language,
-                               anonymous=False, active=True)
-        for position, (q_kind, text, required, dimension, choices) in enumerate(spec["questions"], start=1):
-            question = Question.create(survey=survey, position=position, text=text, kind=q_kind,
-                                       required=required, dimension=dimension,
-                                       max_length=1000 if q_kind == "text" else 200)
+        survey = Survey.create(title=distinct_title(spec["title"], language), intro=spec["intro"], kind=kind,
+                               language=language, anonymous=False, active=True)
+        for _position, question, choices in _questions(spec):
+            question.survey = survey
+            question.save()
             for c_position, (c_text, score) in enumerate(choices, start=1):
                 Choice.create(question=question, position=c_position, text=c_text, score=score)
     return survey

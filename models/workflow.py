@@ -10,17 +10,19 @@ A stage is done at clock.now(); done at or before its due time is on time, one s
 later is an SLA breach for that stage (a 'breach' history row). Every change of stage,
 deadline, assignee or responsible staff/branch writes history rows in the same transaction.
 """
+from collections import namedtuple
 from datetime import timedelta
 
 from peewee import JOIN
 
-from .audit import History, record, record_changes
+from .audit import History, history_values, record, record_changes
 from .base import db
 from .clock import now
 from .complaints import (CALLBACK_CHANNELS, DUE_SOON_HOURS, NEXT_STAGE, SATISFACTION, STAGE_BY_CODE, STAGE_TABLE,
                          STAGES, Callback, Complaint, Rectification)
 from .i18n import _l, label_of
 from .org import Branch, Staff
+from .validation import promised_date_problem
 
 
 class WorkflowError(ValueError):
@@ -32,15 +34,30 @@ STAGE_FLOW = STAGE_TABLE
 # The only allowed moves: each stage to the one after it; closed is final.
 TRANSITIONS = NEXT_STAGE
 
-# The worksheet's five sections (3 includes accountability) that must all be filled.
-WORKSHEET_SECTIONS = ["problem_description", "cause_analysis", "immediate_measures", "accountability",
-                      "long_term_measures", "effect_confirmation"]
+# The worksheet's five sections as printed on the form (问题整改工作单): number, title and its
+# parts (field, label of the part or None when the section is one field). Section 3 has two
+# parts: the immediate measures and who was held accountable. Every part must be filled.
+WorksheetSection = namedtuple("WorksheetSection", "number title parts")
+WORKSHEET_LAYOUT = [
+    WorksheetSection(1, _l("Problem description"), [("problem_description", None)]),
+    WorksheetSection(2, _l("Cause analysis"), [("cause_analysis", None)]),
+    WorksheetSection(3, _l("Immediate measures"), [("immediate_measures", _l("(1) Measures taken")),
+                                                   ("accountability", _l("(2) Accountability"))]),
+    WorksheetSection(4, _l("Long-term measures"), [("long_term_measures", None)]),
+    WorksheetSection(5, _l("Effect confirmation"), [("effect_confirmation", None)]),
+]
+WORKSHEET_SECTIONS = [name for section in WORKSHEET_LAYOUT for name, _part in section.parts]
 # Complaint fields whose change is a hand-over (首问责任人 / owner changes), recorded as 'handover'.
 HANDOVER_FIELDS = ["first_responder", "assignee", "responsible_staff", "responsible_branch"]
 
 
 def stage_label(code):
     return label_of(STAGES, code)
+
+
+def stage_action(code):
+    """The button that completes stage `code` ("Record the handling result")."""
+    return str(STAGE_BY_CODE[code].action)
 
 
 def next_stage(complaint):
@@ -98,8 +115,9 @@ def _rectify(complaint, user, moment, promised_date=None, **sections):
                                    sections="; ".join(missing))))
     if worksheet.promised_date is None:
         raise WorkflowError(str(_l("The rectification worksheet needs a promised completion date.")))
-    if worksheet.promised_date < complaint.received_at.date():
-        raise WorkflowError(str(_l("The promised completion date cannot be before the complaint was received.")))
+    problem = promised_date_problem(worksheet.promised_date, complaint.received_at)
+    if problem:
+        raise WorkflowError(problem)
     created = worksheet.id is None
     before = {} if created else dict(Rectification.get_by_id(worksheet.id).__data__)
     worksheet.save()
@@ -174,6 +192,7 @@ def complete_stage(complaint, stage, user=None, **deliverable):
         complaint.stage = stage
         following = TRANSITIONS.get(stage)
         complaint.due_at = due_for(complaint, following) if following else None
+        complaint.alert_at = moment if following else None  # the scheduler looks at the new stage next tick
         # only what this step changed, so a concurrent edit of other fields is not overwritten
         changed = [name for name, value in complaint.__data__.items() if before.get(name) != value]
         complaint.save(only=[complaint._meta.fields[name] for name in changed])
@@ -195,7 +214,11 @@ def record_complaint_changes(complaint, before, user=None):
         if old == new:
             continue
         action = "handover" if name in HANDOVER_FIELDS else "update"
-        rows.append(record(complaint, action, user, name, _owner_label(name, old), _owner_label(name, new)))
+        row = record(complaint, action, user, name, _owner_label(name, old), _owner_label(name, new))
+        rows.append(row)
+        if name == "assignee" and new is not None:
+            from .notifications import handed_over  # the new owner is told, in this transaction
+            handed_over(complaint, new, user, row)
     return rows
 
 
@@ -209,7 +232,8 @@ def _owner_label(field_name, value):
 
 
 def assign(complaints, staff, user=None):
-    """Hand complaints over to `staff` (assignee). Returns how many changed owner."""
+    """Hand complaints over to `staff` (assignee); closed complaints keep their owner.
+    Returns how many changed owner."""
     if staff is None:
         raise WorkflowError(str(_l("Choose the staff member to assign the complaints to.")))
     if not staff.active:
@@ -217,7 +241,7 @@ def assign(complaints, staff, user=None):
     changed = 0
     with db.atomic():
         for complaint in complaints:
-            if complaint.assignee_id == staff.id:
+            if complaint.assignee_id == staff.id or not complaint.is_open:
                 continue
             before = dict(complaint.__data__)
             complaint.assignee = staff
@@ -227,21 +251,30 @@ def assign(complaints, staff, user=None):
     return changed
 
 
-def escalate(complaints, user=None, reason=""):
-    """Raise the escalation level of open complaints by one, with an 'escalate' history row."""
-    changed = 0
+def escalate(complaints, user=None, reason="", reasons=None):
+    """Raise the escalation level of open complaints by one, with an 'escalate' history row and,
+    when there is a reason (`reason` for all, or `reasons` by complaint id), a 'note' row. A few
+    statements per 500 complaints (the scheduler escalates many at once after a backlog)."""
+    escalated = [complaint for complaint in complaints if complaint.is_open]
+    if not escalated:
+        return 0
+    rows = []
     with db.atomic():
-        for complaint in complaints:
-            if not complaint.is_open:
-                continue
-            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id == complaint.id).execute()
-            complaint.escalation_level = Complaint.get_by_id(complaint.id).escalation_level
-            old = complaint.escalation_level - 1
-            record(complaint, "escalate", user, "escalation_level", old, complaint.escalation_level)
-            if reason:
-                record(complaint, "note", user, "escalation_reason", "", reason)
-            changed += 1
-    return changed
+        for start in range(0, len(escalated), 500):
+            ids = [complaint.id for complaint in escalated[start:start + 500]]
+            Complaint.update(escalation_level=Complaint.escalation_level + 1).where(Complaint.id.in_(ids)).execute()
+            levels = dict(Complaint.select(Complaint.id, Complaint.escalation_level)
+                          .where(Complaint.id.in_(ids)).tuples())
+            for complaint in escalated[start:start + 500]:
+                complaint.escalation_level = levels[complaint.id]
+                rows.append(history_values(complaint, "escalate", user, "escalation_level",
+                                           complaint.escalation_level - 1, complaint.escalation_level))
+                text = (reasons or {}).get(complaint.id, reason)
+                if text:
+                    rows.append(history_values(complaint, "note", user, "escalation_reason", "", text))
+        for start in range(0, len(rows), 500):
+            History.insert_many(rows[start:start + 500]).execute()
+    return len(escalated)
 
 
 # ------------------------------------------------------------------ queries

@@ -57,8 +57,9 @@ def _reset_postgres():
         db.execute_sql("TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables)))
 
 
-@pytest.fixture
-def app(tmp_path):
+def make_app(tmp_path, **config):
+    """An app on a clean test database (SQLite file in tmp_path, or the emptied PostgreSQL
+    database); `config` overrides the test settings (e.g. RATELIMIT_ENABLED=True)."""
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -66,6 +67,7 @@ def app(tmp_path):
         "RATELIMIT_ENABLED": False,
         # still argon2id, with cheap parameters so the suite does not spend its time hashing
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        **config,
     })
     app.jinja_env.undefined = TemplateTypoUndefined  # a template typo fails the test instead of printing nothing
     with app.app_context():
@@ -73,6 +75,12 @@ def app(tmp_path):
             _reset_postgres()
         else:
             create_tables()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
     yield app
     clock.freeze(None)
     release_connections()
@@ -141,3 +149,20 @@ def browser():
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) the app's e-mail goes to."""
+    from .helpers import SmtpSink
+    with SmtpSink() as sink:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_DEFAULT_SENDER="客服中心 <desk@example.cn>")
+        yield sink
+
+
+@pytest.fixture
+def webhook_server():
+    """A local HTTP server standing in for WeCom, DingTalk and the SMS gateway."""
+    from .helpers import HttpSink
+    with HttpSink() as sink:
+        yield sink

@@ -29,26 +29,36 @@ def csrf_token(page):
     return None
 
 
+FORM_TOKEN_PATTERN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
 class Client:
-    """Test client that carries the session's CSRF token like a browser would."""
+    """Test client that carries the session's CSRF token like a browser would, and the signed
+    form token of the last open-link survey page it read (sent back with its answers)."""
 
     def __init__(self, flask_client):
         self.http = flask_client
         self.csrf = None
+        self.form_token = None
 
     def get(self, *args, **kwargs):
         return self.http.get(*args, **kwargs)
 
     def fetch_csrf(self, url="/login"):
-        token = csrf_token(self.http.get(url).get_data(as_text=True))
+        page = self.http.get(url).get_data(as_text=True)
+        token = csrf_token(page)
         assert token, f"no CSRF token on {url}"
         self.csrf = token
+        form_token = FORM_TOKEN_PATTERN.search(page)
+        self.form_token = form_token.group(1) if form_token else None
         return self.csrf
 
     def post(self, url, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.csrf or self.fetch_csrf())
+        if self.form_token:
+            data.setdefault("form_token", self.form_token)
         return self.http.post(url, data=data, **kwargs)
 
     def login(self, username, password=PASSWORD):
@@ -76,10 +86,15 @@ def make_customer(branch, **overrides):
 
 
 def make_complaint(customer=None, **overrides):
+    """A complaint as the office records it. Someone always receives a complaint (it needs an
+    owner): in an office without any staff yet, a receiver is hired at the complaint's branch."""
     if customer is None:
         customer = make_customer(make_branch())
     values = {"customer": customer, "branch": customer.branch, "title": "维修人员服务态度：上门态度冷淡"}
     values.update(overrides)
+    if values.get("first_responder") is None and values.get("assignee") is None \
+            and not Staff.select().where(Staff.active == True).exists():  # noqa: E712
+        values["first_responder"] = make_staff(values["branch"], "R0001", name="受理员")
     complaint = Complaint(**values)
     complaint.save()
     return complaint
@@ -210,3 +225,122 @@ def make_branch_rows(branch, marker, survey=None):
     for kind in ("staff", "customer", "complaint", "callback", "award"):
         record(rows[kind], "create")
     return rows
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free loopback port, keeping what it receives.
+
+    `on_rcpt(address)` / `on_data(envelope)` hooks run inside the server (e.g. to kill a worker at
+    an exact point of the SMTP transaction); `reject` maps recipient addresses to SMTP replies."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.messages = []  # (envelope sender, recipients, parsed email.message.EmailMessage, raw bytes)
+        self.reject = {}
+        self.on_rcpt = None
+        self.on_data = None
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.on_rcpt is not None:
+            self.on_rcpt(address)
+        if address in self.reject:
+            return self.reject[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+        raw = envelope.original_content or envelope.content
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              email.message_from_bytes(raw, policy=policy.default), raw))
+        if self.on_data is not None:
+            self.on_data(envelope)
+        return "250 Message accepted for delivery"
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    def to(self, address):
+        return [message for _, rcpts, message, _ in self.messages if address in rcpts]
+
+
+class HttpSink:
+    """A local HTTP server standing in for WeCom, DingTalk and an SMS gateway: records every
+    request (path, query, JSON body) and answers from `answers[path]` = (status, JSON body)."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+        sink = self
+        self.requests = []
+        self.answers = {}
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                parts = urlsplit(self.path)
+                try:
+                    body = json.loads(raw.decode("utf-8"))
+                except ValueError:
+                    body = None
+                with sink.lock:
+                    sink.requests.append({"path": parts.path, "query": parse_qs(parts.query), "json": body,
+                                          "headers": dict(self.headers)})
+                status, answer = sink.answers.get(parts.path, (200, {"errcode": 0, "errmsg": "ok"}))
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def at(self, path):
+        return [r for r in self.requests if r["path"] == path]
+
+
+def start_notify_worker(database_url, smtp_port, folder, name="worker", **env):
+    """`flask --app app worker` (the huey consumer) as a separate process, its e-mail going to
+    `smtp_port` on loopback, its log in folder/<name>.log (process.log_path)."""
+    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                   "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "HUEY_URL": f"sqlite:///{folder}/huey.db",
+                   "NOTIFY_POLL_SECONDS": "0.2", "NOTIFY_LEASE_SECONDS": "2", **env}
+    log = open(Path(folder) / f"{name}.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=environment,
+                               stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log.name
+    return process
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -6,7 +6,7 @@ boundary cases the figures must agree on. Office time (Asia/Shanghai), "now" is
 
 Branches: 江苏 (JS) and 新疆 (XJ) with data, 甘宁 (GN) with none, 旧分公司 inactive and empty.
 Staff: 王芳 s1 and 李强 s2 (JS), 古丽 s3 (XJ). Customers: JS 张伟, 钱多多 (spend 2500: VIP),
-王丽, 李娜 (lost); XJ 周敏, 孙小美, and the placeholder of anonymous follow-ups (not a customer).
+王丽, 李娜 (lost); XJ 周敏, 孙小美. No placeholder customer: an anonymous low score is anonymous feedback.
 
 Complaints (received; what was done; where it stands now):
   K1 JS 张伟   Sun 11-29 23:59:59 (W48, NOV)  ack exactly at its due second (on time)         acknowledged, overdue
@@ -14,18 +14,20 @@ Complaints (received; what was done; where it stands now):
   K3 JS 钱多多 Tue 12-01 00:00:00 (W49, DEC)  every stage on time, closed                     closed
   K4 JS 钱多多 Wed 12-02 09:30    (W49, DEC)  nothing (ack due 10:30)                        received, due soon
   K5 XJ 孙小美 Mon 11-30 12:00    (W49, NOV)  ack 2 h late, result exactly at due            resolved, due at now+2h (not "soon")
-  K6 XJ (placeholder) follow-up of an anonymous open-link 2/5, 12-01 08:00 (W49, DEC)        received, overdue
+  (no K6: the anonymous open-link 2/5 of 12-01 08:00 is anonymous feedback F1 of XJ, not a complaint)
   K7 XJ 周敏   follow-up of her invitation answer 1/5, 12-02 09:00 (W49, DEC); ack due = now  received, due soon, not overdue
   K8 JS 张伟   11-15 10:00 (NOV)  every stage on time, closed
   K9 JS 李娜   Sat 10-31 23:59:59 (OCT)  nothing                                              received, overdue
 
-Responses (counted; all of them: no review status exists yet):
+Responses (counted unless said otherwise):
   R1 张伟  S1 11-29 23:59:59 rating 5, vote s1, comment, about s1 (invitation I1)
   R2 钱多多 S1 11-30 00:00:00 rating 4, vote s1, about s2 (invitation I2)
   R3 王丽  S1 12-01 00:00:00 rating 3, vote s2, about s1
   R4 王丽  S2 12-01 11:00 score 9      R5 王丽 S2 12-01 12:00 score 9
   R6 周敏  S1 12-02 09:00 rating 1 (invitation I3, through the public submit: opens K7)
-  R7 anonymous open link of XJ, S1 12-01 08:00 rating 2, vote s3, comment (opens K6)
+  R7 anonymous open link of XJ, S1 12-01 08:00 rating 2, vote s3, comment (no phone left: anonymous feedback F1)
+  R11 open link of JS, S1 12-01 09:00 rating 5, vote s2, comment: HELD for review (sent too fast): in no figure
+  R12 open link of JS, S2 12-01 09:30 score 10: held, then REJECTED as not a customer's answer: in no figure
   R8 张伟  S2 11-15 12:00 score 6      R10 钱多多 S2 12-01 15:00 score 10 (invitation I5, never marked sent)
 Invitations: I1 S1 张伟 sent 11-28, answered; I2 S1 钱多多 sent 11-29 20:00, answered; I3 S1 周敏 sent
   12-01 10:00, answered; I4 S1 孙小美 sent 11-30 10:00, not answered; I5 S2 钱多多 never sent, answered;
@@ -36,7 +38,7 @@ from datetime import date, datetime, timedelta
 
 from models import (Answer, Callback, Complaint, Invitation, OpenLink, Question, Response, RewardPenalty, Survey,
                     clock)
-from models.answers import ANONYMOUS_CUSTOMER_NAME, submit_response
+from models.answers import reject_held, submit_response
 from models.complaints import STAGE_BY_CODE
 
 from .helpers import make_branch, make_complaint, make_customer, make_staff
@@ -144,12 +146,23 @@ def build(office):
     _response(s2_survey, datetime(2026, 11, 15, 12, 0), zhang, score={"value": 6})
     _response(s2_survey, datetime(2026, 12, 1, 15, 0), qian, invitation=i5, score={"value": 10})
 
-    # through the public submit: the low scores open their follow-up complaints (K6, K7)
+    # through the public submit: the anonymous low score is feedback F1, the invited customer's opens K7
     counter = OpenLink.create(survey=s1_survey, branch=xj, label="乌鲁木齐营业厅")
     clock.freeze(datetime(2026, 12, 1, 8, 0))
     response, errors = submit_response(s1_survey, {s1_survey.q["rating"].id: "2", s1_survey.q["vote"].id: str(s3.id),
                                                    s1_survey.q["text"].id: "等了太久"}, open_link=counter)
-    assert not errors and response.followup_complaint_id
+    assert not errors and response.followup_complaint_id is None and response.anonymous_feedback.count() == 1
+    # held submissions: stored, in no figure (R11 waits for review, R12 was rejected)
+    poster = OpenLink.create(survey=s1_survey, branch=js, label="南京营业厅")
+    clock.freeze(datetime(2026, 12, 1, 9, 0))
+    held, errors = submit_response(s1_survey, {s1_survey.q["rating"].id: "5", s1_survey.q["vote"].id: str(s2.id),
+                                               s1_survey.q["text"].id: "很好"}, open_link=poster, hold_reason="too_fast")
+    assert not errors and held.status == "held"
+    clock.freeze(datetime(2026, 12, 1, 9, 30))
+    scored = OpenLink.create(survey=s2_survey, branch=js)
+    rejected, errors = submit_response(s2_survey, {s2_survey.q["score"].id: "10"}, open_link=scored,
+                                       hold_reason="no_form_token")
+    reject_held(rejected, None)
     clock.freeze(datetime(2026, 12, 2, 9, 0))
     response, errors = submit_response(s1_survey, {s1_survey.q["rating"].id: "1"}, invitation=Invitation.get_by_id(i3.id))
     assert not errors and response.followup_complaint_id
@@ -160,8 +173,6 @@ def build(office):
     RewardPenalty.create(staff=s1, kind="cash", amount=500, reason="客户书面表扬", decided_on=date(2026, 12, 1))
     RewardPenalty.create(staff=s3, kind="verbal_warning", reason="回复不及时", decided_on=date(2026, 12, 1))
 
-    placeholder = Complaint.get(Complaint.channel == "survey", Complaint.branch == xj,
-                                Complaint.received_at == datetime(2026, 12, 1, 8, 0)).customer
-    assert placeholder.name == ANONYMOUS_CUSTOMER_NAME
+    assert not Complaint.select().where(Complaint.received_at == datetime(2026, 12, 1, 8, 0)).exists()
     return {"js": js, "xj": xj, "gn": gn, "s1": s1, "s2": s2, "s3": s3, "S1": s1_survey, "S2": s2_survey,
-            "placeholder": placeholder, "customers": {c.name: c for c in (zhang, qian, wang, li, zhou, sun)}}
+            "customers": {c.name: c for c in (zhang, qian, wang, li, zhou, sun)}}

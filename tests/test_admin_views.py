@@ -6,7 +6,7 @@ import pytest
 from admin import MODEL_VIEWS
 from app import create_app
 from demo_data import DEMO_LOGINS, seed
-from models import Award, Branch, Complaint, Customer, History, Setting, Staff, User, create_tables
+from models import Award, Branch, Complaint, Customer, History, Staff, User, create_tables
 
 from .helpers import Client, count_queries
 
@@ -77,10 +77,11 @@ def test_search_and_sort_work_on_the_complaint_list(clients, search):
 
 
 def test_list_page_query_count_does_not_grow_with_rows(demo_app, clients):
-    """Foreign keys in list columns come from one query per column, not one per row."""
+    """Foreign keys in list columns come from one query per column, not one per row (pages big
+    enough that every column has a related row: a column empty on the page costs no query)."""
     client = clients["staff"]
     counts = []
-    for page_size in (5, 50):
+    for page_size in (50, 100):  # sizes the list offers (a size it does not offer shows 20 rows)
         with count_queries() as counter:
             assert client.get(f"/admin/complaint/?page_size={page_size}").status_code == 200
         counts.append(counter.count)
@@ -186,14 +187,6 @@ def test_manager_records_an_award_and_a_penalty(demo_app, clients):
     with demo_app.app_context():
         assert Award.select().count() == awards + 1
         assert Award.select().order_by(Award.id.desc()).first().approved_by.username == "manager"
-
-
-def test_settings_must_be_json(demo_app, clients):
-    admin = clients["admin"]
-    assert admin.post("/admin/setting/new/", {"key": "low_score", "value": "{broken"}).status_code == 200
-    assert admin.post("/admin/setting/new/", {"key": "low_score", "value": "2"}).status_code == 302
-    with demo_app.app_context():
-        assert Setting.get_value("low_score") == 2
 
 
 def test_history_names_the_related_rows_of_a_change(demo_app, clients):

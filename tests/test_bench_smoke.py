@@ -15,6 +15,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("scoring_bench.py", ["--rows", "3000", "--repeats", "2", "--index-effect"], "effect of index"),
     ("search_bench.py", ["--rows", "2000", "--repeats", "2", "--like-repeats", "1"], "LIKE / search"),
     ("request_cost.py", ["--n", "20", "--warmup", "5"], "x the thank-you page"),
+    ("page_weight.py", [], "budget 100 KB: met"),
+    ("notify_bench.py", ["--complaints", "300", "--messages", "20", "--repeats", "1"], "outbox / baseline"),
 ])
 def test_benchmark_runs(tmp_path, script, args, expect):
     result = subprocess.run([sys.executable, str(BENCH / script), *args,

@@ -107,7 +107,7 @@ def test_receipt_to_closure_on_time(app, office, complaint):
     ("acknowledged", {"director_notified": False}, "service director"),
     ("resolved", {"result_text": ""}, "handling result"),
     ("rectified", {"cause_analysis": ""}, "2. Cause analysis"),
-    ("rectified", {"accountability": ""}, "3. Accountability"),
+    ("rectified", {"accountability": ""}, "3. Immediate measures (2): accountability"),
     ("rectified", {"effect_confirmation": " "}, "5. Effect confirmation"),
     ("rectified", {"promised_date": None}, "promised completion date"),
     ("rectified", {"promised_date": date(2026, 1, 1)}, "cannot be before"),
@@ -140,8 +140,8 @@ def test_incomplete_worksheet_names_every_missing_section(complaint):
     with pytest.raises(WorkflowError) as refused:
         complete_stage(complaint, "rectified", None, problem_description="有描述", promised_date=date(2026, 3, 9))
     text = str(refused.value)
-    for label in ("2. Cause analysis", "3. Immediate measures", "3. Accountability", "4. Long-term measures",
-                  "5. Effect confirmation"):
+    for label in ("2. Cause analysis", "3. Immediate measures (1)", "3. Immediate measures (2): accountability",
+                  "4. Long-term measures", "5. Effect confirmation"):
         assert label in text
     assert "1. Problem description" not in text
 

@@ -58,11 +58,11 @@ def test_admin_adds_a_custom_field_records_filters_and_exports_a_complaint(app, 
     assert read_values("complaint", [complaint.id])[complaint.id] == {field.id: "heating"}
 
     page.goto(f"{live_url}/admin/complaint/")
-    page.click("a.dropdown-toggle:has-text('添加筛选器')")
+    page.click("a.dropdown-toggle:has-text('添加筛选条件')")
     page.click("a.filter:has-text('产品线')")
     page.select_option("table.filters select.filter-val", "heating", force=True)  # under select2
     with page.expect_navigation():
-        page.click("button:has-text('应用')")
+        page.click("button:has-text('确定')")
     rows = page.locator("table.model-list tbody tr")
     assert rows.count() == 1 and "供暖" in rows.first.inner_text()
     screenshot(page, "config-filtered-complaints")

@@ -191,3 +191,50 @@ def test_migrations_40_to_42_bring_an_older_database_up(app):
         assert "anonymised_at" in columns("customer") and "personal_data" in columns("export_log")
         assert History.get(History.object_id == complaint.id, History.object_type == "Complaint").branch_id == branch.id
         assert User.select().count() == 0 and Customer.select().count() == 1 and ExportLog.select().count() == 0
+
+
+def test_upgrade_adds_the_notification_columns_and_the_scheduler_looks_at_every_open_complaint(app, office):
+    """Migration 30 on a database from before notifications: the columns come back with their
+    defaults, and every open complaint (only those) is due for the scheduler's next tick."""
+    from playhouse.migrate import migrate
+
+    from models import Complaint, Staff
+
+    from .helpers import make_complaint, make_customer
+    with app.app_context():
+        customer = make_customer(office["branch"])
+        still_open, closed = make_complaint(customer), make_complaint(customer)
+        Complaint.update(stage="closed").where(Complaint.id == closed.id).execute()
+        db.execute_sql(f'DROP INDEX "{index_name("complaint", ["alert_at"])}"')
+        schema = Schema(db)
+        migrate(schema.migrator.drop_column("complaint", "alert_at"), schema.migrator.drop_column("staff", "email"))
+        assert "alert_at" not in columns("complaint") and "email" not in columns("staff")
+        upgrade()
+        assert index_name("complaint", ["alert_at"]) in indexes("complaint")
+        assert Staff.get_by_id(office["staff"].id).email == ""
+        assert Complaint.get_by_id(still_open.id).alert_at == still_open.received_at
+        assert Complaint.get_by_id(closed.id).alert_at is None
+
+
+def test_a_not_null_column_is_added_in_place_keeping_the_tables_triggers(app):
+    """A NOT NULL column with a constant default is one ALTER TABLE: on SQLite no rebuild, so
+    the search index's triggers on the table survive (and on PostgreSQL nothing changes)."""
+    from peewee import BooleanField
+    from models.base import is_sqlite
+
+    def search_triggers_present(table):
+        if is_sqlite():
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s" % f"'{table}'"
+        else:
+            sql = f"SELECT tgname FROM pg_trigger WHERE tgrelid = '{table}'::regclass AND NOT tgisinternal"
+        return len(db.execute_sql(sql).fetchall()) > 0
+
+    with app.app_context():
+        assert search_triggers_present("customer")
+        schema = Schema(db.obj)
+        try:
+            assert schema.add_column("customer", "probe_flag", BooleanField(default=True))
+            assert "probe_flag" in columns("customer")
+            assert search_triggers_present("customer")
+        finally:
+            schema.migrator.drop_column("customer", "probe_flag").run()

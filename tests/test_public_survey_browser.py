@@ -1,11 +1,10 @@
 """Browser test of the whole loop: a manager creates a CSAT survey from a template and its
-QR link, a customer answers on a phone-sized Chromium, the low score shows up in the admin
-as a response with its follow-up complaint.
+QR link, a customer answers on a phone-sized Chromium and leaves a phone number for a call
+back, the low score shows up in the admin as a response with its follow-up complaint.
 
 Runs Debian's Chromium (/usr/bin/chromium) through Playwright against a real server on a
 free port. Never skipped in CI (CI=true); elsewhere it skips only when Chromium is missing."""
 from models import Complaint, Question, Response, Survey
-from models.answers import ANONYMOUS_CUSTOMER_NAME
 
 from .browser import log_in
 from .helpers import PASSWORD
@@ -19,6 +18,7 @@ def _log_in(page, base, username):
 
 def test_template_qr_phone_answer_and_followup(app, office, live_url, browser, tmp_path):
     live_server = live_url
+    app.config["SURVEY_MIN_FILL_SECONDS"] = 0  # tests/test_survey_field_browser.py waits like a customer
     # the manager: CSAT from the template, an open link, its printable QR code
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     admin = desk.new_page()
@@ -31,7 +31,7 @@ def test_template_qr_phone_answer_and_followup(app, office, live_url, browser, t
         admin.locator("#new-open-link").click()
     assert admin.locator(".qr-sheet img").evaluate("img => img.complete && img.naturalWidth > 0")
     survey_url = admin.locator(".qr-url").inner_text().strip()
-    assert survey_url.startswith(f"{live_server}/s/o/")
+    assert survey_url.startswith(f"{live_server}/q/")
     with app.app_context():
         survey = Survey.get()
         questions = list(survey.questions.order_by(Question.position))
@@ -58,6 +58,8 @@ def test_template_qr_phone_answer_and_followup(app, office, live_url, browser, t
     assert page.input_value(f"textarea[name='q{comment.id}']") == "前台等候时间太长 <b>不满意</b>"
     page.screenshot(path=str(tmp_path / "survey-error.png"), full_page=True)
     page.locator(f"label.pick:has(input[name='q{ratings[0].id}'][value='2'])").tap()
+    page.fill("input[name='contact_phone']", "137 0000 1234")
+    page.fill("input[name='contact_name']", "孙女士")
     with page.expect_navigation(url="**/s/thanks*"):
         page.get_by_role("button", name="提交").tap()
     assert "感谢" in page.locator("h1").inner_text()
@@ -67,7 +69,8 @@ def test_template_qr_phone_answer_and_followup(app, office, live_url, browser, t
         response = Response.get()
         complaint = Complaint.get()
         assert response.followup_complaint_id == complaint.id and complaint.channel == "survey"
-        assert complaint.customer.name == ANONYMOUS_CUSTOMER_NAME  # open link: nobody known
+        # open link with a phone left: a real customer file of the branch
+        assert (complaint.customer.name, complaint.customer.phone) == ("孙女士", "13700001234")
         assert complaint.branch_id == office["branch"].id
 
     # the office sees the response and follows the low score to its complaint

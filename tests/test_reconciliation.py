@@ -7,8 +7,9 @@ staff scoreboard page, survey analytics, customer quadrants, the survey list and
 and `flask sla-check --json`. The hand values are written out below, next to how they come
 about; the rules are the glossary's (models.reports).
 
-TODO when submissions can be held for review (issue 15): add a held submission to the data
-set and assert it is in no figure.
+The data set holds a submission held for review (R11) and a rejected one (R12): they are in
+no figure, since every hand value below leaves them out; the survey analytics index shows
+them apart, with the anonymous feedback (F1) that replaced the old placeholder complaint.
 """
 import io
 import json
@@ -40,9 +41,10 @@ def number(text):
 def page(client, url):
     response = client.get(url)
     assert response.status_code == 200, url
-    html = response.get_data(as_text=True)
-    assert "alert-danger" not in html and "alert-error" not in html, url
-    return BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    # no error message (the public-address warning is about the test server's address, not a figure)
+    assert not soup.select(".alert-danger:not(#public-address-warning), .alert-error"), url
+    return soup
 
 
 def text_of(soup, element_id):
@@ -154,25 +156,25 @@ def office_data(app, office):
 # ---------------------------------------------------------------- complaints now: dashboard, per branch, CLI
 
 def test_open_overdue_and_due_soon_on_dashboard_and_sla_check(app, manager, office_data):
-    # open: K1 (acknowledged), K2, K5 (resolved), K4, K6, K7, K9 (received); K3, K8 closed
-    # overdue: K1 (result due 11-30 23:59:59), K2 (rectification due 12-02 00:00), K6, K9;
+    # open: K1 (acknowledged), K2, K5 (resolved), K4, K7, K9 (received); K3, K8 closed
+    # overdue: K1 (result due 11-30 23:59:59), K2 (rectification due 12-02 00:00), K9 (F1 has no deadline);
     # K7 is due exactly now: not overdue, due soon; K4 due 10:30: due soon; K5 due 12:00 = now + 2 h: neither
     board = dashboard(manager, "period=week&at=" + WEEK_DAY)
-    assert board["by_stage"] == {"received": (4, 2), "acknowledged": (1, 1), "resolved": (2, 1), "rectified": (0, 0),
+    assert board["by_stage"] == {"received": (3, 1), "acknowledged": (1, 1), "resolved": (2, 1), "rectified": (0, 0),
                                  "called_back": (0, 0)}
-    assert (board["open_total"], board["overdue_total"], board["due_soon"]) == (7, 4, 2)
+    assert (board["open_total"], board["overdue_total"], board["due_soon"]) == (6, 3, 2)
     assert board["received_today"] == 2  # K4, K7
     per_branch = {}
     for key, name in (("js", "江苏分公司"), ("xj", "新疆分公司"), ("gn", "甘宁分公司")):
         shown = dashboard(manager, f"period=week&at={WEEK_DAY}&branch={office_data[key].id}")
         per_branch[name] = (shown["open_total"], shown["overdue_total"], shown["due_soon"])
-    assert per_branch == {"江苏分公司": (4, 3, 1), "新疆分公司": (3, 1, 1), "甘宁分公司": (0, 0, 0)}
+    assert per_branch == {"江苏分公司": (4, 3, 1), "新疆分公司": (2, 0, 1), "甘宁分公司": (0, 0, 0)}
 
     result = app.test_cli_runner().invoke(args=["sla-check", "--json"])
     assert result.exit_code == 0, result.output
     listed = {entry["branch"]: (len(entry["overdue"]), len(entry["due_soon"]))
               for entry in json.loads(result.output)["branches"]}
-    assert listed == {"江苏分公司": (3, 1), "新疆分公司": (1, 1)}
+    assert listed == {"江苏分公司": (3, 1), "新疆分公司": (0, 1)}
     assert {name: (o, s) for name, (_n, o, s) in per_branch.items() if o or s} == listed
 
 
@@ -185,14 +187,14 @@ WEEK_SLA = {  # K2: ack late, result on time; K3: 4 on time; K5: ack late, resul
     "called_back": {"Done": 1, "On time": 1, "Done late": 0, "Compliance": 100.0},
     "overall": {"Done": 8, "On time": 6, "Done late": 2, "Compliance": 75.0},
 }
-# the composite by hand (weights 0.4 / 0.4 / 0.2): complaint rates JS 3/3, XJ 3/2 (the highest);
-# JS complaint score 100 × (1 − 1 / 1.5) = 33.3; JS = 0.4 × 83.3 + 0.4 × 50 + 0.2 × 33.3 = 59.98; XJ = 0.4 × 50 = 20
+# the composite by hand (weights 0.4 / 0.4 / 0.2): complaint rates JS 3/3, XJ 2/2 (both the highest, F1 is
+# no complaint): complaint score 0 for both; JS = 0.4 × 83.3 + 0.4 × 50 + 0.2 × 0 = 53.32; XJ = 0.4 × 50 = 20
 WEEK_RANKING = {
-    "江苏分公司": {"rank": 1, "score": 59.98, "note": "", "sla_rate": 83.3, "sla_on_time": 5, "sla_done": 6, "csat": 50.0,
+    "江苏分公司": {"rank": 1, "score": 53.32, "note": "", "sla_rate": 83.3, "sla_on_time": 5, "sla_done": 6, "csat": 50.0,
               "csat_answers": 2, "nps": 100.0, "complaints": 3, "customers": 3, "complaints_per_100": 100.0,
-              "complaint_score": 33.3},
+              "complaint_score": 0.0},
     "新疆分公司": {"rank": 2, "score": 20.0, "note": "", "sla_rate": 50.0, "sla_on_time": 1, "sla_done": 2, "csat": 0.0,
-              "csat_answers": 2, "nps": None, "complaints": 3, "customers": 2, "complaints_per_100": 150.0,
+              "csat_answers": 2, "nps": None, "complaints": 2, "customers": 2, "complaints_per_100": 100.0,
               "complaint_score": 0.0},
     "甘宁分公司": {"rank": None, "score": None, "note": "Not enough data: SLA compliance, CSAT, Complaint score",
               "sla_rate": None, "sla_on_time": 0, "sla_done": 0, "csat": None, "csat_answers": 0, "nps": None,
@@ -202,15 +204,15 @@ WEEK_RANKING = {
 
 def test_the_week_on_every_surface(manager, office_data):
     board = dashboard(manager, "period=week&at=" + WEEK_DAY)
-    # received in W49: K2, K3, K4, K5, K6, K7 (K1 at Sunday 23:59:59 is the week before)
-    assert board["received"] == 6
+    # received in W49: K2, K3, K4, K5, K7 (K1 at Sunday 23:59:59 is the week before; F1 is no complaint)
+    assert board["received"] == 5
     assert board["sla"] == WEEK_SLA
-    # ratings R2 4, R3 3, R6 1, R7 2: one of four is 4-5; scores R4 9, R5 9, R10 10: three promoters
+    # ratings R2 4, R3 3, R6 1, R7 2: one of four is 4-5 (R11's 5 is held); scores R4 9, R5 9, R10 10 (R12 rejected)
     assert (board["csat"], board["nps"]) == (25.0, 100.0)
     assert board["responses"] == 7  # R2 R3 R4 R5 R6 R7 R10
     # sent in the week: I3 (answered), I4; I5 answered but never marked sent, I6 never sent
     assert (board["response_rate"], board["sent"], board["answered"]) == (50.0, 2, 1)
-    assert board["trend"]["2026-W49"] == {"Period": "2026-W49", "Complaints received": 6, "SLA compliance": 75.0,
+    assert board["trend"]["2026-W49"] == {"Period": "2026-W49", "Complaints received": 5, "SLA compliance": 75.0,
                                           "CSAT": 25.0, "NPS": 100.0}
     assert board["trend"]["2026-W48"] == {"Period": "2026-W48", "Complaints received": 1, "SLA compliance": 100.0,
                                           "CSAT": 100.0, "NPS": None}  # K1 on the dot, R1 at Sunday 23:59:59
@@ -237,16 +239,16 @@ def test_the_week_on_every_surface(manager, office_data):
 
     # complaints by stage (received in the week, where they stand now) and breaches (counted now)
     stages = sheet("Complaints by stage")
-    assert [stages[b]["Complaints received"] for b in ("江苏分公司", "新疆分公司", "甘宁分公司")] == [3, 3, 0]
+    assert [stages[b]["Complaints received"] for b in ("江苏分公司", "新疆分公司", "甘宁分公司")] == [3, 2, 0]
     assert sum(r["Complaints received"] for r in stages.values()) == board["received"]
     assert [stages["江苏分公司"][f"Now at: {s}"] for s in ("Received", "Result given", "Closed")] == [1, 1, 1]
-    assert (stages["江苏分公司"]["Overdue now"], stages["新疆分公司"]["Overdue now"]) == (1, 1)  # K2; K6
+    assert (stages["江苏分公司"]["Overdue now"], stages["新疆分公司"]["Overdue now"]) == (1, 0)  # K2; none
     assert "旧分公司" not in stages  # inactive and empty
     breaches = sheet("SLA breaches")
-    # JS: K2 ack done late + K2 rectification overdue; XJ: K5 ack late, K6 ack and result overdue
+    # JS: K2 ack done late + K2 rectification overdue; XJ: K5 ack late (K7 not yet due)
     assert {b: [r["Breaches: Acknowledged"], r["Breaches: Result given"], r["Breaches: Rectification filed"],
                 r["Breaches: Callback done"], r["Complaints with a breach"], pct(r["Breach-free complaints"])]
-            for b, r in breaches.items()} == {"江苏分公司": [1, 0, 1, 0, 1, 66.7], "新疆分公司": [2, 1, 0, 0, 2, 33.3],
+            for b, r in breaches.items()} == {"江苏分公司": [1, 0, 1, 0, 1, 66.7], "新疆分公司": [1, 0, 0, 0, 1, 50.0],
                                               "甘宁分公司": [0, 0, 0, 0, 0, None]}
 
     summary = sheet("Survey summary")
@@ -288,22 +290,23 @@ def test_the_week_on_every_surface(manager, office_data):
 
 def test_december_on_every_surface(manager, office_data):
     board = dashboard(manager, "period=month&at=" + DEC_DAY)
-    assert board["received"] == 4  # K3, K4, K6, K7
+    assert board["received"] == 3  # K3, K4, K7
     assert board["sla"]["overall"] == {"Done": 4, "On time": 4, "Done late": 0, "Compliance": 100.0}  # K3
     assert (board["csat"], board["nps"], board["responses"]) == (0.0, 100.0, 6)  # R3 R6 R7; R4 R5 R10
     assert (board["response_rate"], board["sent"], board["answered"]) == (100.0, 1, 1)  # I3
     trend = dashboard(manager, f"period=month&at={DEC_DAY}&trend=month")["trend"]
-    assert trend["2026-12"] == {"Period": "2026-12", "Complaints received": 4, "SLA compliance": 100.0, "CSAT": 0.0,
+    assert trend["2026-12"] == {"Period": "2026-12", "Complaints received": 3, "SLA compliance": 100.0, "CSAT": 0.0,
                                 "NPS": 100.0}
 
-    # JS: 2 complaints / 3 customers, SLA 100, CSAT 0 (R3); XJ: no stage done yet: not ranked
-    # JS complaint score 100 × (1 − (2/3) / 1) = 33.3; score 0.4 × 100 + 0.4 × 0 + 0.2 × 33.3 = 46.66
+    # JS: 2 complaints / 3 customers (the highest rate), SLA 100, CSAT 0 (R3); XJ: K7 / 2 customers, no stage
+    # done yet: not ranked. JS complaint score 100 × (1 − (2/3) / (2/3)) = 0; score 0.4 × 100 + 0 + 0 = 40
     order, ranking = ranking_page(manager, "period=month&at=" + DEC_DAY, office_data)
     assert order == ["江苏分公司", "新疆分公司", "甘宁分公司"]  # unranked ones by name
     assert (ranking["江苏分公司"]["rank"], ranking["江苏分公司"]["score"], ranking["江苏分公司"]["complaint_score"],
-            ranking["江苏分公司"]["complaints_per_100"]) == (1, 46.66, 33.3, 66.7)
+            ranking["江苏分公司"]["complaints_per_100"]) == (1, 40.0, 0.0, 66.7)
     assert (ranking["新疆分公司"]["rank"], ranking["新疆分公司"]["note"], ranking["新疆分公司"]["customers"]) == (
-        None, "Not enough data: SLA compliance", 2)  # the placeholder of anonymous follow-ups is not a customer
+        None, "Not enough data: SLA compliance", 2)
+    assert ranking["新疆分公司"]["complaint_score"] == 25.0  # 100 × (1 − (1/2) / (2/3))
 
     board_staff, candidates = scoreboard_page(manager, "period=month&at=" + DEC_DAY, office_data)
     assert board_staff == {
@@ -410,3 +413,19 @@ def test_response_rate_on_the_survey_list_and_page(manager, office_data):
                      "推荐意愿调查": (0, 0, None, "4 responses, no invitation sent")}
     details = page(manager, f"/admin/survey/details/?id={office_data['S1'].id}")
     assert details.find(id="response-rate").get_text(strip=True) == shown["客户满意度调查"][3]
+
+
+# ---------------------------------------------------------------- held submissions and anonymous feedback
+
+def test_the_survey_analytics_index_agrees_and_shows_what_does_not_count(manager, office_data):
+    soup = page(manager, f"/admin/scoring/surveys/?period=week&at={WEEK_DAY}")
+    rows = table_rows(soup, "survey-list", "data-survey")
+    s1, s2 = rows[str(office_data["S1"].id)], rows[str(office_data["S2"].id)]
+    board = dashboard(manager, "period=week&at=" + WEEK_DAY)
+    # S1 in W49: R2 R3 R6 R7 counted; R11 held; K7 its follow-up complaint; F1 its anonymous feedback
+    assert (number(s1["Responses"]), number(s1["CSAT"].split()[0]), number(s1["Held for review"])) == (4, 25.0, 1)
+    assert (number(s1["Follow-up complaints"]), s1["Anonymous feedback"]) == (1, "1 1 to review")
+    assert number(s1["Response rate"].split()[0]) == 50.0  # I3 answered, I4 not: as the dashboard's
+    # S2: R4 R5 R10 counted; R12 rejected: neither counted nor waiting
+    assert (number(s2["Responses"]), number(s2["NPS"].split()[0]), number(s2["Held for review"])) == (3, 100.0, 0)
+    assert number(s1["Responses"]) + number(s2["Responses"]) == board["responses"]

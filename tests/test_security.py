@@ -102,7 +102,7 @@ def test_login_rejects_wrong_password_and_unknown_user(client, office):
 def test_login_redirect_only_to_local_paths(client, office):
     client.fetch_csrf("/login")
     response = client.post("/login?next=https://evil.example/x", {"username": "staff", "password": "correct-horse-9"})
-    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Location"] == "/admin/my-work/"  # staff land on their work, not elsewhere
 
 
 UNSAFE_NEXT = ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x", "/\t/evil.example", "\\\\evil.example",
@@ -117,7 +117,7 @@ def test_every_next_goes_through_the_one_safe_redirect(client, login_as, office,
     assert safe_next(target) is None and safe_next("/admin/customer/?page=2") == "/admin/customer/?page=2"
     client.fetch_csrf("/login")
     response = client.post("/login?" + urlencode({"next": target}), {"username": "staff", "password": "correct-horse-9"})
-    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Location"] == "/admin/my-work/"  # staff land on their work
     assert client.get("/lang/en?" + urlencode({"next": target})).headers["Location"] == "/admin/"
     manager = login_as("manager")
     response = manager.post("/admin/scoring/staff/approve/", {"staff_id": "999", "kind": "star_month",

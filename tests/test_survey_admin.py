@@ -1,19 +1,17 @@
 """The survey area of the admin: builder, templates, links and QR codes, invitations,
 read-only responses with their follow-up complaint, and escaping of customer text."""
 import re
-import struct
 import xml.etree.ElementTree as ET
-import zlib
 from datetime import datetime
 
 import pytest
-import zxingcpp  # pinned in requirements-dev.txt: decodes the QR codes
 
 from models import Answer, Choice, Complaint, Invitation, OpenLink, Question, Response, Survey
 from models import clock
 from models.survey_templates import TEMPLATES, create_from_template
 
 from .helpers import Client, make_customer
+from .images import decode_qr
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 
@@ -49,7 +47,7 @@ def test_builder_round_trip(app, login_as, office):
             "朋友介绍", "网站"]
         link = OpenLink.create(survey=survey, label="门店")
     details = manager.get(f"/admin/survey/details/?id={survey.id}").get_data(as_text=True)
-    assert "您对门店环境的评价" in details and link.token in details
+    assert "您对门店环境的评价" in details and f"/q/{link.short_code}" in details
     page = Client(app.test_client()).get(f"/s/o/{link.token}").get_data(as_text=True)
     assert page.index("您是怎么知道我们的？") < page.index("您对门店环境的评价")
     assert "朋友介绍" in page and "网站" in page
@@ -100,49 +98,6 @@ def test_staff_cannot_build_surveys(login_as):
 
 # ---------------------------------------------------------------- QR codes
 
-def _png_pixels(png):
-    """Grey pixels (0 or 255) of segno's 1-bit greyscale PNG, read with the standard library."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        data = png[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", data)
-        elif kind == b"IDAT":
-            idat += data
-        pos += 12 + length
-    width, height, depth, colour, _c, _f, interlace = header
-    assert (depth, colour, interlace) == (1, 0, 0)
-    raw = zlib.decompress(idat)
-    stride = (width + 7) // 8
-    rows, previous = [], bytearray(stride)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            left = line[i - 1] if i else 0
-            up, corner = previous[i], previous[i - 1] if i else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 255
-            elif kind == 2:
-                line[i] = (line[i] + up) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 255
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        previous = line
-        rows.append(bytes(255 if line[x // 8] >> (7 - x % 8) & 1 else 0 for x in range(width)))
-    return width, height, b"".join(rows)
-
-
-def _decode_qr(png):
-    width, height, pixels = _png_pixels(png)
-    found = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
-    return [barcode.text for barcode in found]
-
-
 @pytest.mark.parametrize("endpoint", ["openlink", "invitation"])
 def test_qr_code_decodes_back_to_the_link(app, login_as, office, endpoint):
     with app.app_context():
@@ -150,12 +105,13 @@ def test_qr_code_decodes_back_to_the_link(app, login_as, office, endpoint):
         link = (OpenLink.create(survey=survey, label="前台") if endpoint == "openlink"
                 else Invitation.create(survey=survey, customer=make_customer(office["branch"])))
     manager = login_as("manager")
-    path = "/s/o/" if endpoint == "openlink" else "/s/i/"
-    expected = f"http://localhost{path}{link.token}"
+    # an open link's QR code carries its short address, an invitation its long personal token
+    expected = (f"http://localhost/q/{link.short_code}" if endpoint == "openlink"
+                else f"http://localhost/s/i/{link.token}")
     png = manager.get(f"/admin/{endpoint}/qr/{link.id}.png?download=1")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert "attachment" in png.headers["Content-Disposition"]
-    assert _decode_qr(png.data) == [expected]
+    assert decode_qr(png.data) == [expected]
     svg = manager.get(f"/admin/{endpoint}/qr/{link.id}.svg")
     assert svg.mimetype == "image/svg+xml"
     assert ET.fromstring(svg.data).tag.endswith("svg")
@@ -172,7 +128,7 @@ def test_public_base_url_setting_is_used_in_qr_codes(app, login_as):
     with app.app_context():
         link = OpenLink.create(survey=create_from_template("nps", "zh_CN"))
     png = login_as("manager").get(f"/admin/openlink/qr/{link.id}.png").data
-    assert _decode_qr(png) == [f"https://fuwu.example.cn/s/o/{link.token}"]
+    assert decode_qr(png) == [f"https://fuwu.example.cn/q/{link.short_code}"]
 
 
 # ---------------------------------------------------------------- invitations

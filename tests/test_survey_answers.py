@@ -3,10 +3,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from models import Answer, Choice, Complaint, Customer, History, Invitation, OpenLink, Question, Response, Survey
+from models import (AnonymousFeedback, Answer, Choice, Complaint, Customer, History, Invitation, OpenLink, Question,
+                    Response, Survey)
 from models import clock
-from models.answers import (ANONYMOUS_CUSTOMER_NAME, LinkUnavailable, link_by_token, submit_response,
-                            survey_questions)
+from models.answers import LinkUnavailable, link_by_token, reject_held, release_held, submit_response, survey_questions
 from models.base import select_reusing_sql
 from models.audit import Setting
 from models.reports import survey_response_rates
@@ -197,22 +197,110 @@ def test_thresholds_come_from_the_settings(app, office):
         survey, q_rating, _q_score, _q_words = _rating_survey()
         Setting.set_value("survey.followup_rating_max", 3)
         submit_response(survey, {q_rating.id: "3"}, open_link=OpenLink.create(survey=survey, branch=office["branch"]))
-        assert Complaint.select().count() == 1
+        assert AnonymousFeedback.select().count() == 1
         Setting.set_value("survey.followup_rating_max", 1)
         submit_response(survey, {q_rating.id: "2"}, open_link=OpenLink.create(survey=survey, branch=office["branch"]))
-        assert Complaint.select().count() == 1
+        assert AnonymousFeedback.select().count() == 1
 
 
-def test_anonymous_low_score_goes_to_the_branch_placeholder_customer(app, office):
+def test_anonymous_low_score_without_contact_is_feedback_for_the_branch_without_deadline(app, office):
     with app.app_context():  # no request: a script or job may store answers too
-        survey, q_rating, _q_score, _q_words = _rating_survey()
+        clock.freeze(MOMENT)
+        survey, q_rating, _q_score, q_words = _rating_survey()
         staff_link = OpenLink.create(survey=survey, staff=office["staff"])  # branch through the staff member
+        customers = Customer.select().count()
         for _ in range(2):
-            response, _errors = submit_response(survey, {q_rating.id: "1"}, open_link=staff_link)
+            response, _errors = submit_response(survey, {q_rating.id: "1", q_words.id: "排队太久"}, open_link=staff_link)
             assert response.customer is None and response.branch_id == office["branch"].id
-        placeholders = list(Customer.select().where(Customer.name == ANONYMOUS_CUSTOMER_NAME))
-        assert len(placeholders) == 1 and placeholders[0].branch_id == office["branch"].id
-        assert Complaint.select().where(Complaint.customer == placeholders[0]).count() == 2
+            assert response.followup_complaint_id is None
+        assert Complaint.select().count() == 0  # nobody to apologise to: no complaint, no SLA deadline
+        assert Customer.select().count() == customers  # and no made-up customer
+        feedback = list(AnonymousFeedback.to_review())
+        assert len(feedback) == 2 and {f.branch_id for f in feedback} == {office["branch"].id}
+        assert all(f.received_at == MOMENT and f.reviewed_at is None for f in feedback)
+        assert "排队太久" in feedback[0].description and "1/5" in feedback[0].description
+        assert feedback[0].response_id == Response.select().order_by(Response.id).first().id
+
+
+def test_contact_left_on_an_open_link_files_the_complaint_against_a_new_customer_of_the_branch(app, office):
+    with app.app_context():
+        clock.freeze(MOMENT)
+        survey, q_rating, _q_score, _q_words = _rating_survey()
+        other_branch = make_branch("新疆分公司", region="新疆")
+        make_customer(other_branch, name="别处的客户", phone="13912345678")  # same phone, another branch
+        link = OpenLink.create(survey=survey, branch=office["branch"])
+        response, errors = submit_response(survey, {q_rating.id: "2"}, open_link=link,
+                                           contact={"contact_name": "周先生", "contact_phone": "+86 139-1234-5678"})
+        assert errors == {}
+        complaint = Complaint.get()
+        customer = complaint.customer
+        assert (customer.name, customer.phone, customer.branch_id) == ("周先生", "13912345678", office["branch"].id)
+        assert Response.get_by_id(response.id).customer_id == customer.id
+        assert (response.contact_name, response.contact_phone) == ("周先生", "13912345678")
+        assert complaint.acknowledge_due_at == MOMENT + timedelta(hours=1)  # a real complaint, with its deadlines
+        assert "13912345678" in complaint.description
+        history = {(h.action, h.field) for h in History.select().where(
+            (History.object_type == "Customer") & (History.object_id == customer.id))}
+        assert ("create", "phone") in history and ("note", "source") in history
+        assert AnonymousFeedback.select().count() == 0
+
+
+def test_contact_matching_a_customer_file_by_phone_goes_to_that_customer(app, office):
+    with app.app_context():
+        survey, q_rating, _q_score, _q_words = _rating_survey()
+        regular = make_customer(office["branch"], name="老客户刘女士", phone="138-0000-1111")
+        make_customer(office["branch"], name="已流失的同号客户", phone="13800001111", churned=True,
+                      churn_reason="price")
+        link = OpenLink.create(survey=survey, branch=office["branch"])
+        customers = Customer.select().count()
+        submit_response(survey, {q_rating.id: "1"}, open_link=link,
+                        contact={"contact_name": "", "contact_phone": "138 0000 1111"})
+        assert Customer.select().count() == customers
+        assert Complaint.get().customer_id == regular.id
+        assert History.select().where((History.object_type == "Customer") & (History.object_id == regular.id)
+                                      & (History.action == "note")).exists()
+
+
+@pytest.mark.parametrize("name,phone", [("王先生", ""), ("", "1391234"), ("", "400-800-1234"), ("王" * 51, "13912345678")])
+def test_a_contact_that_cannot_be_called_back_is_an_error_and_stores_nothing(app, office, name, phone):
+    with app.app_context():
+        survey, q_rating, _q_score, _q_words = _rating_survey()
+        link = OpenLink.create(survey=survey, branch=office["branch"])
+        response, errors = submit_response(survey, {q_rating.id: "1"}, open_link=link,
+                                           contact={"contact_name": name, "contact_phone": phone})
+        assert response is None and list(errors) == ["contact"] and str(errors["contact"])
+        assert Response.select().count() == 0 and Customer.select().count() == 0
+
+
+def test_a_held_submission_counts_and_is_followed_up_only_once_released(app, office):
+    from models import reports
+    with app.app_context():
+        clock.freeze(MOMENT)
+        survey, q_rating, _q_score, _q_words = _rating_survey()
+        link = OpenLink.create(survey=survey, branch=office["branch"])
+        contact = {"contact_name": "吴女士", "contact_phone": "13700000000"}
+        held, _ = submit_response(survey, {q_rating.id: "1"}, open_link=link, contact=contact, hold_reason="too_fast")
+        spam, _ = submit_response(survey, {q_rating.id: "1"}, open_link=link, hold_reason="no_form_token")
+        submit_response(survey, {q_rating.id: "5"}, open_link=link)
+        day = (MOMENT - timedelta(days=1), MOMENT + timedelta(days=1))
+        assert (held.status, held.hold_reason) == ("held", "too_fast")
+        assert reports.csat(*day)["answers"] == 1 and reports.responses_received(*day) == 1
+        assert Complaint.select().count() == 0 and AnonymousFeedback.select().count() == 0
+        manager = make_user_for(office)
+        complaint = release_held(Response.get_by_id(held.id), manager)
+        assert complaint.customer.phone == "13700000000" and Complaint.select().count() == 1
+        reject_held(Response.get_by_id(spam.id), manager)
+        assert reports.csat(*day) == {"answers": 2, "satisfied": 1, "csat": 50.0, "mean": 3.0}
+        assert Response.get_by_id(spam.id).status == "rejected"  # kept, never counted
+        assert AnonymousFeedback.select().count() == 0
+        with pytest.raises(ValueError):
+            release_held(Response.get_by_id(spam.id), manager)
+        assert History.select().where((History.object_type == "Response") & (History.field == "status")).count() == 2
+
+
+def make_user_for(office):
+    from models import User
+    return User.create(username="reviewer", role="manager", password_hash="x", staff=office["staff"])
 
 
 def test_complaint_callback_invitation_attributes_to_the_complaint(app, office):

@@ -2,6 +2,7 @@
 translations/src/zh_CN/<area>.po (one file per area, so parallel work does not collide).
 
     python -m translations.catalog            # compile into translations/zh_Hans_CN/LC_MESSAGES/messages.mo
+                                              # (and admin.mo: Flask-Admin's strings, ours on top)
     python -m translations.catalog --missing  # list msgids used in the code without a Chinese translation
     python -m translations.catalog --missing-po translations/src/zh_CN/AREA.po  # add them there, to translate
 
@@ -21,8 +22,14 @@ ROOT = HERE.parent
 SOURCES = HERE / "src"
 # Flask-Babel resolves zh_CN to the zh_Hans_CN folder (that is also where Flask-Admin keeps its zh catalog).
 TARGETS = {"zh_CN": HERE / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo"}
+# Flask-Admin's own strings (its "admin" domain): its zh catalog with ours on top, compiled next
+# to messages.mo; admin.init_admin points Flask-Admin at this folder. Flask-Admin ships a
+# stale admin.mo (strings such as "Failed to create record." are in its .po only) and some odd
+# Chinese ("请选择模型"); our catalogs fix those by translating the same msgid.
+ADMIN_TARGETS = {"zh_CN": HERE / "zh_Hans_CN" / "LC_MESSAGES" / "admin.mo"}
+FLASK_ADMIN_FOLDERS = {"zh_CN": "zh_Hans_CN"}
 CODE_DIRS = [p.name for p in sorted(ROOT.glob("*.py"))] + [
-    "auth", "admin", "models", "surveys", "reports", "exports", "templates"]
+    "auth", "admin", "models", "surveys", "reports", "exports", "templates", "notify"]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
             "lazy_ngettext": (1, 2)}
 
@@ -45,17 +52,48 @@ def merged_catalog(locale, conflicts=None):
     return catalog
 
 
+def flask_admin_po(locale):
+    """Flask-Admin's own .po for `locale` (its source, not its stale .mo), or None."""
+    import flask_admin
+    path = Path(flask_admin.__file__).parent / "translations" / FLASK_ADMIN_FOLDERS[locale] / "LC_MESSAGES" / "admin.po"
+    return path if path.exists() else None
+
+
+def admin_catalog(locale):
+    """Flask-Admin's catalog with every msgid our catalogs translate replaced by ours."""
+    catalog = Catalog(locale=locale)
+    source = flask_admin_po(locale)
+    if source is not None:
+        with source.open("rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if message.id and message.string and not message.fuzzy:
+                    catalog[message.id] = message
+    for message in merged_catalog(locale):
+        if message.id:
+            if catalog.get(message.id) is not None:
+                del catalog[message.id]  # assigning would keep Flask-Admin's string
+            catalog[message.id] = message
+    return catalog
+
+
+def _write_atomically(target, catalog):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        write_mo(handle, catalog)
+    os.replace(tmp, target)  # atomic: several workers may start at once
+
+
 def compile_all(force=False):
     for locale, target in TARGETS.items():
         sources = list((SOURCES / locale).glob("*.po"))
-        if not force and target.exists() and all(p.stat().st_mtime <= target.stat().st_mtime for p in sources):
+        admin_target = ADMIN_TARGETS[locale]
+        fresh = all(t.exists() and all(p.stat().st_mtime <= t.stat().st_mtime for p in sources)
+                    for t in (target, admin_target))
+        if not force and fresh:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        catalog = merged_catalog(locale)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            write_mo(handle, catalog)
-        os.replace(tmp, target)  # atomic: several workers may start at once
+        _write_atomically(target, merged_catalog(locale))
+        _write_atomically(admin_target, admin_catalog(locale))
 
 
 def used_msgids():
@@ -112,4 +150,4 @@ if __name__ == "__main__":
             print(f"{where}\t{msgid}")
         sys.exit(1 if gaps else 0)
     compile_all(force=True)
-    print("compiled", ", ".join(str(t.relative_to(ROOT)) for t in TARGETS.values()))
+    print("compiled", ", ".join(str(t.relative_to(ROOT)) for t in [*TARGETS.values(), *ADMIN_TARGETS.values()]))

@@ -36,20 +36,23 @@ Empty and small samples. A figure with nothing to divide by is None and is shown
   after the ranked branches, without rank, with the note "Not enough data: <parts>" (数据不足).
 
 What counts.
-  * Survey responses: only COUNTED responses enter any figure (counted_responses()).
-    Today every stored response counts; a submission held for review (or rejected as not a
-    customer's answer) does not count until a manager releases it, anywhere: CSAT, NPS,
-    means, votes, comments, responses received, survey analytics, quadrants, the survey
-    list and every workbook sheet.
-  * Customers: the placeholder file "匿名问卷客户" that open-link follow-ups are filed
-    against is not a customer (real_customers()): not among a branch's customers, never
-    placed in a quadrant.
-  * Anonymous feedback (a low score from an open link with nobody to call back) counts
-    like any counted response in CSAT, NPS, means and responses received, attributed to the
-    branch of its link; it is not a complaint (not in complaints received, SLA figures or
-    the complaint lists) and not a customer (not placed in the quadrants). Until anonymous
-    feedback exists as such, these low scores open a complaint against the placeholder
-    above: that complaint is in the complaint register and counts as a complaint.
+  * Survey responses: only COUNTED responses enter any figure (counted_responses()): a
+    submission held for review (models.survey_guard: honeypot, no or reused form page, sent
+    too fast, unusual volume from one address or on one link) does not count until a manager
+    releases it, and one rejected as not a customer's answer never does, anywhere: CSAT,
+    NPS, means, votes, comments, responses received, survey analytics, quadrants, the survey
+    list and every workbook sheet. Held submissions are counted apart (survey_overview()).
+  * Customers: the placeholder file "匿名问卷客户" that open-link follow-ups were filed
+    against before anonymous feedback existed (kept by migration 51 only where somebody had
+    worked on such a follow-up) is not a customer (real_customers()): not among a branch's
+    customers, never placed in a quadrant.
+  * Anonymous feedback (a low score from an open link with nobody to call back,
+    models.feedback) counts like any counted response in CSAT, NPS, means and responses
+    received, attributed to the branch of its link; it is not a complaint (not in complaints
+    received, SLA figures or the complaint lists) and not a customer (not placed in the
+    quadrants). It is counted on its own: feedback_counts() (received, still to review). A
+    low score WITH a phone number left in the callback block is a follow-up complaint
+    against a real customer file of the link's branch, and counts as a complaint.
   * Complaints: every complaint in the register counts in "complaints received", including
     follow-ups the product opened after a low survey score (channel "survey"), so the figure
     equals the complaint list it links to. "Raised by the customer" excludes those
@@ -123,6 +126,13 @@ Response rate (回复率; cohort: sent_at of invitations)                 satisf
       answered / ever sent, with the counted responses ever received.
   Surfaces: dashboard, survey list, survey page, workbook "Survey summary".
 
+Survey analytics index (满意度调查分析)                                   satisfaction.py
+  survey_overview(): per survey, for responses submitted in the period: counted responses
+      and a weekly sparkline of them (the 12 weeks up to the period's end), CSAT and NPS as
+      above, the response rate of its invitations sent in the period, its follow-up
+      complaints, its anonymous feedback (received, to review; models.feedback
+      .feedback_counts()) and its submissions held for review. Surface: survey analytics index.
+
 Branch ranking (各分公司排名)                                            ranking.py
   branch_ranking(): per listed branch in the period: complaints received; customers =
   its real customer files not marked lost (of the grade if filtered), as they are now;
@@ -173,7 +183,7 @@ from .ranking import (DEFAULT_RANKING_WEIGHTS, RANKING_COLUMNS, RANKING_PARTS, S
                       ranking_note, ranking_weights, staff_scoreboard, star_candidates)
 from .satisfaction import (NO_RESPONSE_RATE, NO_SATISFACTION, csat, dimension_scores, nps, response_rate,
                            response_rates, responses_by, responses_received, satisfaction_by, servqual_gaps,
-                           survey_analytics, survey_response_rates, total_score)
+                           survey_analytics, survey_overview, survey_response_rates, total_score)
 
 __all__ = [
     "CSAT_SATISFIED_MIN", "NPS_DETRACTOR_MAX", "NPS_PROMOTER_MIN", "QUADRANT_SATISFIED_MEAN", "counted_responses",
@@ -188,5 +198,5 @@ __all__ = [
     "ranking_note", "ranking_weights", "staff_scoreboard", "star_candidates",
     "NO_RESPONSE_RATE", "NO_SATISFACTION", "csat", "dimension_scores", "nps", "response_rate", "response_rates",
     "responses_by", "responses_received", "satisfaction_by", "servqual_gaps", "survey_analytics",
-    "survey_response_rates", "total_score",
+    "survey_overview", "survey_response_rates", "total_score",
 ]

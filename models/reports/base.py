@@ -59,21 +59,24 @@ def exact(value):
 # ---------------------------------------------------------------- what counts
 
 def counted_responses():
-    """The condition every figure puts on survey responses: the responses that count.
-
-    Today every stored response counts. Submissions held for review (or found not to be a
-    customer's answer) must not count: when responses get a review status this is the one
-    line to change (`return Response.counted()`)."""
-    return Response.id.is_null(False)
+    """The condition every figure puts on survey responses: the responses that count, those
+    with status "counted" (Response.counted()). A submission held for review counts from the
+    moment a manager releases it; one found not to be a customer's answer never counts
+    (models.survey_guard)."""
+    return Response.counted()
 
 
 def real_customers():
-    """The condition on customer files that are customers. The placeholder file
-    "匿名问卷客户" that open-link follow-ups are filed against is not a customer: it is
-    neither counted among a branch's customers nor placed in the quadrants. When the
-    placeholder is gone, this is the one line to change (`return Customer.id.is_null(False)`)."""
-    from ..answers import ANONYMOUS_CUSTOMER_NAME
-    return Customer.name != ANONYMOUS_CUSTOMER_NAME
+    """The condition on customer files that are customers. Anonymous low scores are anonymous
+    feedback now (models.feedback), not complaints against a placeholder; a database from
+    before that may keep its placeholder file "匿名问卷客户" (no phone, no organisation) when
+    somebody had worked on one of its follow-ups (migration 51). That file is not a customer:
+    it is neither counted among a branch's customers nor placed in the quadrants. A real
+    customer of that name, with a phone or an organisation, is."""
+    from ..migrations import LEGACY_PLACEHOLDER_NAME
+    placeholder = ((Customer.name == LEGACY_PLACEHOLDER_NAME) & (Customer.phone == "")
+                   & (Customer.organisation == ""))
+    return ~placeholder
 
 
 def raised_by_customer():

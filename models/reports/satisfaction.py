@@ -2,6 +2,7 @@
 responses received and the response rate of invitations (definitions: the glossary in
 models.reports)."""
 from collections import OrderedDict
+from datetime import timedelta
 
 from peewee import JOIN, SQL, fn
 
@@ -225,3 +226,50 @@ def total_score(numbers):
     numbers = [n for n in numbers if n is not None]
     return sum(numbers) if numbers else None
 
+
+
+# ---------------------------------------------------------------- the survey analytics index
+
+def survey_overview(start, end, surveys=None, weeks=12):
+    """The survey analytics index: per survey (newest first; `surveys` limits the list), for
+    responses submitted in [start, end):
+
+        survey, responses (counted), held (waiting for review), csat, nps (as csat()/nps()),
+        rate (as response_rate(), for the survey's invitations sent in the period),
+        complaints (follow-up complaints of those responses), feedback (anonymous feedback
+        received: {"received", "to_review"}, as models.feedback.feedback_counts()),
+        weekly: [(Period, counted responses)] for the `weeks` weeks up to the period's end.
+
+    A constant number of queries whatever the number of surveys."""
+    from ..feedback import feedback_counts
+    from ..surveys import Survey
+    from .base import bucket_of
+    from .periods import last_periods
+    query = Survey.select().order_by(Survey.id.desc())
+    if surveys is not None:
+        query = query.where(Survey.id.in_([id_of(s) for s in surveys]))
+    survey_list = list(query)
+    satisfaction = satisfaction_by(Response.survey, start, end)
+    volumes = grouped(response_filters(Response.select(Response.survey, fn.COUNT(Response.id),
+                                                       count_if(Response.followup_complaint.is_null(False))),
+                                       start, end), Response.survey)
+    held = grouped(Response.select(Response.survey, fn.COUNT(Response.id)).where(
+        Response.submitted_at >= start, Response.submitted_at < end, Response.status == "held"), Response.survey)
+    rates = response_rates(start, end, key=Invitation.survey)
+    feedback = feedback_counts(start, end, group_by="survey")
+    periods = last_periods("week", weeks, end - timedelta(seconds=1))
+    bucket = bucket_of(Response.submitted_at, periods)
+    weekly = {(survey_id, index): n for survey_id, index, n in response_filters(
+        Response.select(Response.survey, bucket, fn.COUNT(Response.id)), periods[0].start, periods[-1].end)
+        .group_by(SQL("1"), SQL("2")).tuples()}
+    rows = []
+    for survey in survey_list:
+        sat = satisfaction.get(survey.id, NO_SATISFACTION)
+        responses, complaints = (int(v or 0) for v in volumes.get(survey.id, (0, 0)))
+        rows.append({
+            "survey": survey, "responses": responses, "held": int(held.get(survey.id, (0,))[0] or 0),
+            "csat": sat["csat"], "nps": sat["nps"], "rate": rates.get(survey.id, NO_RESPONSE_RATE),
+            "complaints": complaints, "feedback": feedback.get(survey.id, {"received": 0, "to_review": 0}),
+            "weekly": [(period, weekly.get((survey.id, index), 0)) for index, period in enumerate(periods)],
+        })
+    return rows

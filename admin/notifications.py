@@ -1,0 +1,270 @@
+"""Notifications in the admin: everyone's own list (with their contact details and preferences),
+the outbox (status, attempts, last error, resend), the group robots per branch, the notification
+settings as a typed form and a test message per channel. Rules live in models.notifications."""
+import json
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from models import ChannelEndpoint, DeliveryAttempt, Notification, OutboxMessage, Setting, db
+from models.audit import record
+from models.clock import now
+from models.i18n import label_of
+from models.notifications import (NOTIFY_DEFAULTS, NOTIFY_LABELS, Event, Person, check_setting, email_configured, notify_rules,
+                                  write_events)
+from models.outbox import ROBOT_EVENTS, EVENT_KINDS, STATUSES, resend
+from models.settings import notification_settings
+
+from .base import DomainModelView, RoleBaseView, _user
+
+PAGE = 50
+
+
+def _safe_local(link):
+    """Only a path inside this site may be followed from a notification (no open redirect)."""
+    return link if link.startswith("/") and not link.startswith("//") else url_for("admin.index")
+
+
+class MyNotificationsView(RoleBaseView):
+    """Your notifications (newest first), your e-mail and mobile, and how you want to be told.
+    Reached from the navbar's bell, not from the menu."""
+
+    def is_visible(self):
+        return False
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        user = _user()
+        if request.method == "POST":
+            return self._save_preferences(user)
+        page = max(request.args.get("page", 1, type=int), 1)
+        query = Notification.select().where(Notification.user == user.id)
+        if request.args.get("unread") == "1":
+            query = query.where(Notification.read_at.is_null())
+        total = query.count()
+        items = list(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                     .paginate(page, PAGE))
+        return self.render("admin/notifications/mine.html", items=items, page=page, total=total,
+                           pages=max((total + PAGE - 1) // PAGE, 1), kind_label=lambda c: label_of(EVENT_KINDS, c),
+                           account=user, staff=user.staff if user.staff_id else None,
+                           unread_only=request.args.get("unread") == "1")
+
+    def _save_preferences(self, user):
+        email = request.form.get("email", "").strip()
+        mobile = request.form.get("mobile", "").strip()
+        errors = []
+        if email and ("@" not in email or len(email) > 120 or any(c.isspace() for c in email)):
+            errors.append(_("Enter a valid e-mail address."))
+        if mobile and (len(mobile) > 30 or not all(c.isdigit() or c in "+- " for c in mobile)):
+            errors.append(_("Enter a mobile number of digits only."))
+        if errors:
+            for error in errors:
+                flash(error, "error")
+            return redirect(url_for(".index"))
+        before = dict(user.__data__)
+        user.email, user.mobile = email, mobile
+        user.notify_email = request.form.get("notify_email") == "y"
+        user.notify_sms = request.form.get("notify_sms") == "y"
+        with db.atomic():
+            user.save(only=["email", "mobile", "notify_email", "notify_sms"])
+            from models.audit import record_changes
+            record_changes(user, before, user)
+        flash(_("Your notification settings were saved."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/open/<int:notification_id>")
+    def open(self, notification_id):
+        """Mark one notification read and go to the page where you act on it."""
+        item = Notification.get_or_none((Notification.id == notification_id) & (Notification.user == _user().id))
+        if item is None:
+            abort(404)
+        if item.read_at is None:
+            Notification.update(read_at=now()).where(Notification.id == item.id).execute()
+        return redirect(_safe_local(item.link))
+
+    @expose("/read-all/", methods=("POST",))
+    def read_all(self):
+        count = (Notification.update(read_at=now())
+                 .where(Notification.user == _user().id, Notification.read_at.is_null()).execute())
+        flash(_("%(n)d notifications marked as read.", n=count), "success")
+        return redirect(url_for(".index"))
+
+
+def _status_badge(view, context, model, name):
+    css = {"sent": "success", "failed": "danger", "unknown": "warning", "sending": "info"}.get(model.status, "secondary")
+    return Markup('<span class="badge badge-{}">{}</span>').format(css, label_of(STATUSES, model.status))
+
+
+def _complaint_link(view, context, model, name):
+    """The complaint's number, linked to its page (the list loads the complaints in one query)."""
+    if model.complaint_id is None or model.complaint is None:
+        return ""
+    return Markup('<a href="{}">{}</a>').format(url_for("complaint.details_view", id=model.complaint_id),
+                                                model.complaint.number)
+
+
+class OutboxAdmin(DomainModelView):
+    """Every message that left or is leaving: status, attempts, last error; failed and in-doubt
+    ones can be sent again. Recipients are personal data: managers and up."""
+
+    required_role = "manager"
+    can_create = False
+    can_edit = False
+    column_editable_list = ()
+    details_template = "admin/notifications/outbox_details.html"
+    column_list = ["created_at", "kind", "channel", "recipient", "subject", "status", "attempts", "next_attempt_at",
+                   "sent_at", "last_error", "complaint"]
+    column_formatters = {"status": _status_badge, "complaint": _complaint_link,
+                         "last_error": lambda v, c, m, n: (m.last_error or "")[:120]}
+    column_filters = ["status", "channel", "kind", "created_at", "sent_at"]
+    column_searchable_list = ["recipient", "subject"]
+    column_default_sort = ("id", True)
+    column_details_exclude_list = ["body_html", "claimed_by", "key"]
+    export_types = ["xlsx", "csv"]
+
+    @property
+    def can_delete(self):
+        return False
+
+    def delete_model(self, model):
+        abort(403)
+
+    @action("resend", _l("Send again"), _l("Send the selected failed or in-doubt messages again?"))
+    def action_resend(self, ids):
+        count = resend([int(i) for i in ids if str(i).isdigit()])
+        flash(_("%(n)d messages queued again (only failed and in-doubt messages are resent).", n=count), "success")
+
+    @expose("/details/")
+    def details_view(self):
+        message_id = request.args.get("id", type=int)
+        self._template_args["attempts"] = list(DeliveryAttempt.select().where(DeliveryAttempt.message == message_id)
+                                               .order_by(DeliveryAttempt.at, DeliveryAttempt.id))
+        self._template_args["status_label"] = lambda code: label_of(STATUSES, code)
+        return super().details_view()
+
+
+class ChannelEndpointAdmin(DomainModelView):
+    """The WeCom / DingTalk group robots of each branch."""
+
+    required_role = "admin"
+    delete_role = "admin"
+    column_list = ["name", "kind", "branch", "events", "active"]
+    column_filters = ["kind", "active"]
+    form_excluded_columns = ["created_at"]
+    form_widget_args = {"secret": {"autocomplete": "off"}}
+    column_exclude_list = ["secret"]
+    column_details_exclude_list = ["secret"]
+
+    def on_model_change(self, form, model, is_created):
+        url = (model.webhook_url or "").strip()
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(str(_l("The webhook address must start with https://.")))
+        events = [e.strip() for e in (model.events or "").replace("，", ",").split(",") if e.strip()]
+        unknown = [e for e in events if e not in ROBOT_EVENTS]
+        if unknown or not events:
+            raise ValueError(str(_l("Events: a comma-separated list of %(known)s.", known=", ".join(ROBOT_EVENTS))))
+        model.webhook_url, model.events = url, ",".join(events)
+        model.secret = (model.secret or "").strip()
+
+
+SETTINGS_FIELDS = [key for key, _default, _description in notification_settings()]
+
+
+class NotificationSettingsView(RoleBaseView):
+    """The notification settings as a form (each value checked by models.notifications.check_setting),
+    and a test message for every channel."""
+
+    required_role = "admin"
+
+    def _values(self):
+        rules = notify_rules()
+        values = {}
+        for key in SETTINGS_FIELDS:
+            value = rules[key[len("notify."):]]
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = json.dumps(value, ensure_ascii=False)
+            values[key] = value
+        return values
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        values, errors = self._values(), {}
+        if request.method == "POST":
+            cleaned = {}
+            for key in SETTINGS_FIELDS:
+                raw = request.form.get(key, "")
+                values[key] = raw
+                try:
+                    cleaned[key] = check_setting(key, raw)
+                except ValueError as exc:
+                    errors[key] = str(exc)
+            if not errors:
+                descriptions = {key: description for key, _default, description in notification_settings()}
+                with db.atomic():
+                    for key, value in cleaned.items():
+                        before = Setting.get_or_none(Setting.key == key)
+                        old = before.value if before else ""
+                        row = Setting.set_value(key, value, descriptions[key])
+                        if old != row.value:
+                            record(row, "update", _user(), "value", old, row.value)
+                flash(_("Notification settings saved."), "success")
+                return redirect(url_for(".index"))
+            flash(_("Not saved: correct the marked fields."), "error")
+        robots = list(ChannelEndpoint.select().order_by(ChannelEndpoint.name))
+        return self.render("admin/notifications/settings.html", values=values, errors=errors,
+                           labels=NOTIFY_LABELS, defaults=NOTIFY_DEFAULTS, robots=robots,
+                           email_on=email_configured(), sms_on=bool(notify_rules()["sms_gateway_url"]),
+                           account=_user()), 422 if errors else 200
+
+    @expose("/test/", methods=("POST",))
+    def test(self):
+        """Write a test message for one channel and deliver it at once; show how that went."""
+        from notify.worker import deliver_pending
+        channel = request.form.get("channel", "")
+        rules = notify_rules()
+        target = request.form.get("to", "").strip()
+        stamp = f"{now():%Y%m%d%H%M%S}"
+        event = Event(key=f"test:{channel}:{stamp}:{current_user.id}", kind="test",
+                      subject=_("[Test] A message from the service desk"),
+                      intro=_("If you can read this, %(channel)s works.", channel=channel),
+                      lines=[(_("Sent by"), current_user.username), (_("Sent at"), f"{now():%Y-%m-%d %H:%M:%S}")],
+                      link=url_for("notification_settings.index"), link_label=_("Open the notification settings"))
+        if channel == "email":
+            if not email_configured():
+                flash(_("E-mail is not configured (MAIL_SERVER)."), "error")
+                return redirect(url_for(".index"))
+            if "@" not in target:
+                flash(_("Enter a valid e-mail address."), "error")
+                return redirect(url_for(".index"))
+            event.people = [Person("test", current_user.username, [], email=target, wants_email=True)]
+        elif channel == "sms":
+            if not rules["sms_gateway_url"]:
+                flash(_("No SMS gateway is configured; set it under notification settings."), "error")
+                return redirect(url_for(".index"))
+            if not target or not all(c.isdigit() or c in "+- " for c in target):
+                flash(_("Enter a mobile number of digits only."), "error")
+                return redirect(url_for(".index"))
+            event.people = [Person("test", current_user.username, [], mobile=target, wants_email=False, wants_sms=True)]
+        elif channel == "robot":
+            endpoint = ChannelEndpoint.get_or_none(ChannelEndpoint.id == request.form.get("endpoint", type=int))
+            if endpoint is None:
+                abort(404)
+            event.robots = [endpoint]
+        else:
+            abort(400)
+        with db.atomic():
+            write_events([event], rules)
+        message = OutboxMessage.select().where(OutboxMessage.key.startswith(event.key + "|")).first()
+        deliver_pending(only_ids=[message.id])
+        message = OutboxMessage.get_by_id(message.id)
+        if message.status == "sent":
+            flash(_("Test message sent to %(to)s.", to=message.recipient), "success")
+        else:
+            flash(_("The test message was not delivered: %(error)s", error=message.last_error or message.status), "error")
+        return redirect(url_for("outbox.details_view", id=message.id))
