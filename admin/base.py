@@ -136,6 +136,10 @@ class SearchAjaxLoader(ScopedAjaxLoader):
         choice = super().format(model)
         phone = getattr(model, "phone", None) if self.model is Customer else None
         if choice and phone and model.id not in g.get("contact_shown", ()):
+            if model.id not in g.get("contact_checked", ()):  # a picker's chosen row (form data, prefill)
+                g.setdefault("contact_checked", set()).add(model.id)
+                g.setdefault("contact_shown", set()).update(contact_shown_ids(_user(), [model]))
+        if choice and phone and model.id not in g.get("contact_shown", ()):
             phone = mask("phone", phone)
         return (choice[0], f"{choice[1]} · {phone}") if choice and phone else choice
 
@@ -149,6 +153,7 @@ class SearchAjaxLoader(ScopedAjaxLoader):
             rows, _count, _more = model_search.search(query, term[:100]).page(offset, limit, count_cap())
         if self.model is Customer:
             g.setdefault("contact_shown", set()).update(contact_shown_ids(_user(), rows))
+            g.setdefault("contact_checked", set()).update(row.id for row in rows)
         return rows
 
 

@@ -22,7 +22,7 @@ from models.i18n import label_of
 from models import notifications, workflow
 from models.ownership import hand_over, handover_candidates
 from models.privacy import contact_shown_ids, mask
-from models.scope import branch_ids, get_in_scope, parse_id, scoped
+from models.scope import branch_ids, get_in_scope, in_scope, parse_id, scoped
 from models.workflow import WorkflowError
 
 from .base import DomainModelView, RoleBaseView, _user, history_field_label, scope_or_404
@@ -217,7 +217,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
         if request.method != "GET":
             return form
         me = Staff.get_or_none(Staff.id == current_user.staff_id) if current_user.staff_id else None
-        customer = Customer.get_or_none(Customer.id == request.args.get("customer", type=int))
+        customer = get_in_scope(Customer, request.args.get("customer"), _user())  # None: out of scope too
         if customer is not None:
             form.customer.data = customer
             form.branch.data = customer.branch
@@ -327,9 +327,14 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
         callbacks = list(Callback.select(Callback, Staff).join(Staff, JOIN.LEFT_OUTER, on=(Callback.staff == Staff.id))
                          .where(Callback.complaint == complaint.id).order_by(Callback.done_at, Callback.id))
         following = workflow.next_stage(complaint)
+        customer = complaint.customer
+        phone_shown = customer.id in contact_shown_ids(_user(), [customer])  # models.privacy
         return {
             "complaint": complaint,
-            "customer": complaint.customer,
+            "customer": customer,
+            "customer_in_scope": in_scope(customer, _user()),
+            "customer_phone_shown": phone_shown,
+            "customer_phone": customer.phone if phone_shown else mask("phone", customer.phone),
             "next_stage": following,
             "next_action": workflow.stage_action(following) if following else "",
             "progress": workflow.stage_progress(complaint),
@@ -346,7 +351,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
             "complaint_callbacks": callbacks,
             "stage_form": stage_form if stage_form is not None else {},
             "staff_list": _active_staff(),
-            "handover_list": handover_candidates(complaint),
+            "handover_list": handover_candidates(complaint, _user()),  # staff in the user's scope
             "satisfaction_choices": SATISFACTION,
             "channel_choices": CALLBACK_CHANNELS,
             "due_html": _complaint_due(self, None, complaint, "due_at"),

@@ -147,7 +147,6 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
 
     # ------------------------------------------------------------------ the customer page
     def render(self, template, **kwargs):
-        kwargs.setdefault("may_anonymise", _user() is not None and _user().has_role(self.anonymise_role))
         if template == self.details_template and "model" in kwargs:
             kwargs.update(self._page_context(kwargs["model"]))
         return super().render(template, **kwargs)
@@ -158,6 +157,7 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
         visible = customer.id in _contact_shown([customer]) or customer.id in g.get("contact_revealed", ())
         return {
             "customer": customer,
+            "may_anonymise": _user() is not None and _user().has_role(self.anonymise_role),
             "contact_visible": visible,
             "masked": {name: mask(name, getattr(customer, name) or "") for name in MASKED_FIELDS},
             "story": story,

@@ -313,7 +313,7 @@ class SurveyAnalyticsView(ManagerView):
             period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
         else:
             period = period_from_args("month", ("week", "month", "quarter", "custom"))
-        rows = reports.survey_overview(period.start, period.end)
+        rows = reports.survey_overview(period.start, period.end, branch=_figures_branch(None))  # the user's branches
         for row in rows:
             counts = [n for _period, n in row["weekly"]]
             row["sparkline"] = sparkline(counts, _("Responses per week, last %(n)d weeks: %(counts)s", n=len(counts),
@@ -420,7 +420,12 @@ class ScoringDashboardView(DashboardView):
         summary = reports.dashboard_summary(period, trend_kind, branch=_figures_branch(branch))
         rates_chart, received_chart = trend_charts(summary["trend"])
         previous, following = _nav(period)
-        return self.render("admin/dashboard.html", summary=summary, period=period, links=dashboard_links(summary, branch),
+        # a manager of one branch: the lists behind the figures are filtered to it, like the figures
+        # (a complaint list also shows the complaints their branch is named responsible for)
+        scope = branch_ids(_user())
+        link_branch = branch or (next(iter(scope)) if scope is not None and len(scope) == 1 else None)
+        return self.render("admin/dashboard.html", summary=summary, period=period,
+                           links=dashboard_links(summary, link_branch),
                            rates_chart=rates_chart, received_chart=received_chart, branch=branch,
                            branches=_branches(), period_labels=PERIOD_LABELS, previous=previous, following=following)
 

@@ -27,6 +27,7 @@ from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matc
                                  survey_summary)
 from models.reports import survey_response_rates
 from models.survey_templates import TEMPLATES, create_from_template, template_choices, template_preview
+from models.privacy import mask, response_contact_shown_ids
 from models.scope import branch_choices, branch_ids, get_in_scope, ids_in_scope, parse_id, scoped
 from models.surveys import RESPONSE_STATUSES
 from surveys.links import (content_disposition, link_place, poster_address, public_address_problem, public_url,
@@ -250,16 +251,16 @@ def _link_column(view, context, model, name):
 def survey_from_request(view):
     """The survey a "New …" form was opened from: ?survey=N, else the survey filter of the
     list it was opened from (Flask-Admin passes that list's address in ?url=)."""
-    survey_id = request.args.get("survey", type=int)
+    survey_id = parse_id(request.args.get("survey"))
     if survey_id is None and request.args.get("url"):
         query = dict(parse_qsl(urlsplit(request.args["url"]).query))
         for index, flt in enumerate(view._filters or ()):
             if getattr(flt, "column", None) is getattr(view.model, "survey", None):
                 arg = view.get_filter_arg(index, flt)
                 values = [v for k, v in query.items() if re.fullmatch(rf"flt\d+_{re.escape(arg)}", k)]
-                if values and values[0].isdigit():
-                    survey_id = int(values[0])
-    return Survey.get_or_none(Survey.id == survey_id) if survey_id else None
+                if values and parse_id(values[0]):
+                    survey_id = parse_id(values[0])
+    return get_in_scope(Survey, survey_id, _user()) if survey_id else None
 
 
 class SurveyPreselected:
@@ -377,8 +378,12 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
         """Confirm, then queue the personal invitations for delivery (models.notifications.send_invitations:
         spaced out at the set rate; unsubscribed customers and those without an address are skipped)."""
         from models.notifications import send_invitations
-        source = request.values.get("ids", "")
-        ids = [int(i) for i in source.split(",") if i.strip().isdigit()][:BULK_LIMIT]
+        source = request.values.get("ids", "")[:20000]
+        ids = [parse_id(i) for i in source.split(",") if i.strip()][:BULK_LIMIT]
+        if None in ids:
+            abort(400)
+        if set(ids) - ids_in_scope(Invitation, ids, _user()):
+            abort(404)  # an invitation out of the user's branch scope (or gone)
         channel = request.values.get("channel", "email")
         if not ids or channel not in ("email", "sms"):
             flash(_("Select the invitations to send first."), "error")
@@ -487,10 +492,35 @@ def _status_badge(view, context, model, name):
     return Markup('<span class="badge badge-{}">{}</span>').format(css, label_of(RESPONSE_STATUSES, model.status))
 
 
-class ResponseAdmin(ReadOnlyModelView):
+def _response_contact(view, context, model, name):
+    """The callback contact a respondent left: in full to the managers of the response's branch
+    and the owner of its follow-up (models.privacy), masked to everyone else."""
+    value = getattr(model, name) or ""
+    if not value or model.id in g.get("response_contact_shown", ()):
+        return value
+    return mask("phone", value) if name == "contact_phone" else value[:1] + "**"
+
+
+class ResponseContactMasked:
+    """Mixin of the response lists: remembers whose callback contact the user sees in full."""
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True) is not False:
+            g.setdefault("response_contact_shown", set()).update(response_contact_shown_ids(_user(), rows))
+        return count, rows
+
+    def get_one(self, id):
+        response = super().get_one(id)
+        g.setdefault("response_contact_shown", set()).update(response_contact_shown_ids(_user(), [response]))
+        return response
+
+
+class ResponseAdmin(ResponseContactMasked, ReadOnlyModelView):
     details_template = "admin/surveys/response_details.html"
     column_list = ["id", "survey", "customer", "branch", "staff", "submitted_at", "status", "followup_complaint"]
-    column_formatters = {"followup_complaint": _followup_link, "status": _status_badge}
+    column_formatters = {"followup_complaint": _followup_link, "status": _status_badge,
+                         "contact_name": _response_contact, "contact_phone": _response_contact}
     column_filters = [survey_filter(Response.survey), "submitted_at", branch_filter(Response.branch), "status",
                       FilterEmpty(column=Response.followup_complaint, name=_l("Follow-up complaint"))]
     column_default_sort = ("submitted_at", True)

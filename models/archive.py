@@ -1,13 +1,15 @@
 """Deleting without erasing evidence (删除不毁证据).
 
 Evidence is what records what happened: complaints, worksheets, callbacks, invitations,
-survey responses and answers, customers' service-star votes, awards, rewards and penalties,
-history and the export log. The rules:
+survey responses and answers, customers' service-star votes, anonymous feedback, awards,
+rewards and penalties, who was told what (notification events, sent messages and their
+delivery attempts, in-app notifications), history and the export log. The rules:
 
 * **No cascade.** Every foreign key is ON DELETE RESTRICT (migration 43): the database itself
   refuses to remove a row that another row refers to, so nothing disappears along with it.
 * **A row something depends on is archived, not deleted**, when its model has an archive
-  flag (ARCHIVE_FLAGS: staff, customers, surveys, open links, branches, accounts — `active`
+  flag (ARCHIVE_FLAGS: staff, customers, surveys, open links, branches, accounts, group
+  robots — `active`
   becomes False; it stays with everything that refers to it and can be switched on again).
   A row without such a flag is refused, with a message listing what depends on it
   ("3 answers, 1 invitation").
@@ -30,7 +32,7 @@ class DeleteRefused(ValueError):
 
 # model name → the field that archives it (a BooleanField "active")
 ARCHIVE_FLAGS = {"Staff": "active", "Customer": "active", "Survey": "active", "OpenLink": "active",
-                 "Branch": "active", "User": "active"}
+                 "Branch": "active", "User": "active", "ChannelEndpoint": "active"}
 # model name → (part model name, its foreign key to the whole)
 PARTS = {
     "Survey": [("Question", "survey")],
@@ -46,6 +48,9 @@ DEPENDANT_LABELS = {
     "OpenLink": _l("open links"), "Invitation": _l("invitations"), "Response": _l("survey responses"),
     "Answer": _l("answers"), "Award": _l("awards"), "RewardPenalty": _l("rewards and penalties"),
     "History": _l("history entries"), "ExportLog": _l("export log entries"),
+    "AnonymousFeedback": _l("anonymous feedback entries"), "NotifyEvent": _l("notification events"),
+    "OutboxMessage": _l("sent messages"), "DeliveryAttempt": _l("delivery attempts"),
+    "Notification": _l("notifications"), "ChannelEndpoint": _l("group robots"),
 }
 
 

@@ -38,16 +38,16 @@ class AnonymousFeedback(BaseModel):
 
     label_joins = ("branch",)
 
-    response = ForeignKeyField(Response, null=True, unique=True, backref="anonymous_feedback", on_delete="CASCADE",
+    response = ForeignKeyField(Response, null=True, unique=True, backref="anonymous_feedback", on_delete="RESTRICT",
                                verbose_name=_l("Response"))
-    survey = ForeignKeyField(Survey, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Survey"))
+    survey = ForeignKeyField(Survey, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Survey"))
     branch = ForeignKeyField(Branch, backref="anonymous_feedback", on_delete="RESTRICT", verbose_name=_l("Branch"))
     received_at = DateTimeField(default=now, index=True, verbose_name=_l("Received at"))
     title = CharField(max_length=200, verbose_name=_l("Title"))
     description = TextField(default="", verbose_name=_l("Description"))
     reviewed_at = DateTimeField(null=True, index=True, verbose_name=_l("Reviewed at"),
                                 help_text=_l("Empty: still on the review list"))
-    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Reviewed by"))
+    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Reviewed by"))
     review_note = TextField(default="", verbose_name=_l("Review note"),
                             help_text=_l("What the branch will do about it"))
     former_complaint = CharField(max_length=40, default="", verbose_name=_l("Formerly complaint"),

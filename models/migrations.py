@@ -486,6 +486,10 @@ def _placeholder_followups_to_feedback(schema):
                 branch=complaint.branch_id, received_at=complaint.received_at, title=complaint.title,
                 description=complaint.description, former_complaint=complaint.number)
             Response.update(followup_complaint=None).where(Response.followup_complaint == complaint.id).execute()
+            for table in ("notify_event", "outbox_message", "notification"):  # alerts about it (RESTRICT since 43)
+                if schema.has_table(table):
+                    schema.database.execute_sql(f'UPDATE "{table}" SET complaint_id = NULL WHERE complaint_id = '
+                                                f'{schema.database.param}', (complaint.id,))
             record(feedback, "create", None, "former_complaint", "", complaint.number)
             History.create(object_type="Complaint", object_id=complaint.id,
                            object_label=f"{complaint.number} {complaint.title}"[:200], action="delete",

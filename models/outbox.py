@@ -76,7 +76,7 @@ class NotifyEvent(BaseModel):
 
     key = CharField(unique=True, max_length=200, verbose_name=_l("Key"))
     kind = CharField(max_length=12, choices=EVENT_KINDS, verbose_name=_l("Event"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="SET NULL", index=True,
+    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="RESTRICT", index=True,
                                 verbose_name=_l("Complaint"))
     created_at = DateTimeField(default=now, verbose_name=_l("When"))
 
@@ -92,7 +92,7 @@ class ChannelEndpoint(BaseModel):
 
     name = CharField(max_length=100, verbose_name=_l("Name"))
     kind = CharField(max_length=10, choices=ROBOT_KINDS, verbose_name=_l("Kind"))
-    branch = ForeignKeyField(Branch, null=True, backref="+", on_delete="CASCADE", verbose_name=_l("Branch"),
+    branch = ForeignKeyField(Branch, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Branch"),
                              help_text=_l("Empty: every branch (the head office's group)"))
     webhook_url = CharField(max_length=500, verbose_name=_l("Webhook address"),
                             help_text=_l("The robot's address as the group settings show it"))
@@ -121,10 +121,10 @@ class OutboxMessage(BaseModel):
     channel = CharField(max_length=10, choices=CHANNELS, verbose_name=_l("Channel"))
     recipient = CharField(max_length=255, verbose_name=_l("Recipient"))
     recipient_name = CharField(max_length=100, default="", verbose_name=_l("Recipient"))
-    endpoint = ForeignKeyField(ChannelEndpoint, null=True, backref="+", on_delete="SET NULL",
+    endpoint = ForeignKeyField(ChannelEndpoint, null=True, backref="+", on_delete="RESTRICT",
                                verbose_name=_l("Group robot"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Complaint"))
-    invitation = ForeignKeyField(Invitation, null=True, backref="+", on_delete="SET NULL",
+    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Complaint"))
+    invitation = ForeignKeyField(Invitation, null=True, backref="+", on_delete="RESTRICT",
                                  verbose_name=_l("Invitation"))
     subject = CharField(max_length=255, default="", verbose_name=_l("Subject"))
     body_text = TextField(default="", verbose_name=_l("Text"))
@@ -151,7 +151,7 @@ class OutboxMessage(BaseModel):
 class DeliveryAttempt(BaseModel):
     """One try at delivering a message: when, by which worker, how it went."""
 
-    message = ForeignKeyField(OutboxMessage, backref="delivery_attempts", on_delete="CASCADE",
+    message = ForeignKeyField(OutboxMessage, backref="delivery_attempts", on_delete="RESTRICT",
                               verbose_name=_l("Message"))
     at = DateTimeField(default=now, verbose_name=_l("When"))
     worker = CharField(max_length=80, default="", verbose_name=_l("Worker"))
@@ -169,13 +169,13 @@ class Notification(BaseModel):
     """An in-app notification (站内通知): every alert reaches the person's list in the admin, whatever
     channel is configured; the navbar shows the unread count."""
 
-    user = ForeignKeyField(User, backref="+", on_delete="CASCADE", verbose_name=_l("Account"))
+    user = ForeignKeyField(User, backref="+", on_delete="RESTRICT", verbose_name=_l("Account"))
     key = CharField(unique=True, max_length=255, verbose_name=_l("Key"))
     kind = CharField(max_length=12, choices=EVENT_KINDS, verbose_name=_l("Event"))
     title = CharField(max_length=255, verbose_name=_l("Title"))
     body = TextField(default="", verbose_name=_l("Text"))
     link = CharField(max_length=300, default="", verbose_name=_l("Link"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Complaint"))
+    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Complaint"))
     created_at = DateTimeField(default=now, verbose_name=_l("When"))
     read_at = DateTimeField(null=True, verbose_name=_l("Read at"))
 

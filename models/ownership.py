@@ -17,7 +17,8 @@
     (ValidationError on the first responder), so that no complaint is ever without an owner.
 * A hand-over changes the owner on record: `hand_over()` writes a 'handover' history row
   (old → new owner) and, when given, the reason as a 'note' row. It is offered only while
-  the complaint is open, to active staff (`handover_candidates()`: sorted by branch, then
+  the complaint is open, to active staff in the branch scope of whoever hands it over
+  (`handover_candidates()`: sorted by branch, then
   name, each shown with its branch).
 * The duty person (值班负责人) is a setting per branch: `set_duty_person()` (one per branch;
   the administrator picks it on the branch form, a manager can tick it on the staff form).
@@ -124,16 +125,20 @@ def service_directors():
     return []
 
 
-def handover_candidates(complaint):
+def handover_candidates(complaint, user=None):
     """Who a complaint can be handed over to: every active staff member except its owner,
-    sorted by branch name then name (the branch is loaded with each, one query). Nobody
-    once the complaint is closed."""
+    sorted by branch name then name (the branch is loaded with each, one query); when handed
+    over by `user`, only the staff in their branch scope (models.scope). Nobody once the
+    complaint is closed."""
     if not complaint.is_open:
         return []
     query = (Staff.select(Staff, Branch).join(Branch).where(Staff.active == True)  # noqa: E712
              .order_by(Branch.name, Staff.name, Staff.id))
     if complaint.assignee_id is not None:
         query = query.where(Staff.id != complaint.assignee_id)
+    if user is not None:
+        from .scope import scoped
+        query = scoped(query, user, Staff)
     return list(query)
 
 

@@ -8,6 +8,9 @@ anonymisation on request, and which exports carry personal data.
   the other staff of the branch, the service director, the administrator — sees them masked
   (138****5678, z***@example.com) and may press "show", which writes a history row
   (action "reveal": who, when, which customer).
+* **Messages sent to a customer** (a survey invitation by e-mail or SMS, models.outbox) show
+  the customer's address under the same rule: in full to those who own the customer, masked
+  to everyone else (`recipient_shown`).
 * **Exports** of lists and workbooks are manager-only and hold the data unmasked; an export
   whose columns hold personal data (PERSONAL_FIELDS, or any column naming a customer) is
   marked as such in the export log (ExportLog.personal_data) with the columns concerned.
@@ -31,7 +34,12 @@ from .surveys import Invitation
 # Columns that are personal data, per model (an export naming a customer is personal too).
 PERSONAL_FIELDS = {
     "Customer": ("name", "contact_person", "phone", "email", "address"),
-    "Staff": ("phone",),
+    "Staff": ("phone", "email", "mobile"),
+    "User": ("email", "mobile"),
+    # the callback contact a respondent left on a public survey
+    "Response": ("contact_name", "contact_phone"),
+    # where a message went: a staff member's or a customer's address
+    "OutboxMessage": ("recipient", "recipient_name"),
 }
 # Shown masked to people who do not own the customer (see the module docstring).
 MASKED_FIELDS = ("phone", "email")
@@ -91,6 +99,48 @@ def contact_shown_ids(user, customers):
 
 def contact_shown(user, customer):
     return customer.id in contact_shown_ids(user, [customer])
+
+
+def response_contact_shown_ids(user, responses):
+    """The ids among survey `responses` whose callback contact (the name and phone a respondent
+    left) `user` sees in full: the managers of the response's branch and the owner of its open
+    follow-up complaint, as for a customer. At most one query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    responses = [r for r in responses if r is not None]
+    shown = set()
+    if user.role == "manager":
+        scope = branch_ids(user) or frozenset()
+        shown |= {r.id for r in responses if r.branch_id in scope}
+    staff_id = getattr(user, "staff_id", None)
+    followups = {r.followup_complaint_id: r.id for r in responses
+                 if r.id not in shown and r.followup_complaint_id is not None}
+    if staff_id and followups:
+        shown |= {followups[cid] for (cid,) in Complaint.select(Complaint.id).where(
+            Complaint.id.in_(list(followups)), Complaint.assignee == staff_id, Complaint.stage != "closed").tuples()}
+    return shown
+
+
+def masked_recipient(channel, recipient):
+    """A message's address masked like a customer's contact (e-mail or phone by channel)."""
+    return mask("email" if channel == "email" else "phone", recipient)
+
+
+def recipients_shown(user, messages):
+    """The ids among outbox `messages` whose recipient `user` sees in full: every message that is
+    not to a customer (alerts to staff, robots, reports), and a customer's invitation when the
+    user owns that customer (contact_shown_ids). Two queries at most."""
+    to_customers = {m.id: m.invitation_id for m in messages if m.invitation_id is not None}
+    shown = {m.id for m in messages if m.id not in to_customers}
+    if to_customers:
+        invitations = {i.id: i.customer_id for i in Invitation.select(Invitation.id, Invitation.customer)
+                       .where(Invitation.id.in_(list(set(to_customers.values()))))}
+        customer_ids = {cid for cid in invitations.values() if cid is not None}
+        customers = list(Customer.select(Customer.id, Customer.branch, Customer.account_manager)
+                         .where(Customer.id.in_(list(customer_ids)))) if customer_ids else []
+        allowed = contact_shown_ids(user, customers)
+        shown |= {mid for mid, iid in to_customers.items() if invitations.get(iid) in allowed}
+    return shown
 
 
 def record_reveal(customer, user):

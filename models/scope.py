@@ -297,6 +297,8 @@ def _register_rules():
     from .complaints import Callback, Complaint, ComplaintCounter, Rectification, SlaPolicy
     from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
     from .customers import Customer
+    from .feedback import AnonymousFeedback
+    from .outbox import ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent, OutboxMessage
     from .recognition import Award, RewardPenalty
     from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
 
@@ -329,6 +331,18 @@ def _register_rules():
         ExportLog: Custom(_export_log_condition, lambda row: None),
         # the administrator's own fields: a value belongs to its customer's / complaint's branch
         CustomerFieldValue: Via("customer"), ComplaintFieldValue: Via("complaint"),
+        # anonymous feedback (a low score nobody can be called back about) is its branch's
+        AnonymousFeedback: Own("branch"),
+        # notifications: a message or event about a complaint belongs to the complaint's branches,
+        # a survey invitation's to its customer's; a group robot to its branch (an office-wide
+        # robot, a report or a test message without either: the director and the administrator)
+        NotifyEvent: Via("complaint"),
+        OutboxMessage: FirstOf(Via("complaint"), Via("invitation"), Via("endpoint")),
+        DeliveryAttempt: Via("message"),
+        ChannelEndpoint: Own("branch"),
+        # an account's own notifications belong to the account's branches (the list shows only
+        # one's own: admin.notifications)
+        Notification: Via("user"),
         # office-wide
         Survey: Shared(), Question: Shared(), Choice: Shared(),
         SlaPolicy: Shared(), Setting: Shared(), ComplaintCounter: Shared(),

@@ -32,15 +32,17 @@ def message_id(message, sender):
 
 
 def report_attachment(spec):
-    """(file name, xlsx bytes) of "report:<weekly|monthly>:<day>"."""
+    """(file name, xlsx bytes) of "report:<weekly|monthly>:<day>" (the whole office) or
+    "report:<weekly|monthly>:<day>:b<id>-<id>" (those branches: a branch manager's workbook)."""
     from datetime import date
 
     from exports.reports import report_filename, report_period, report_sheets
     from exports.writers import write_xlsx
-    _, kind, day = spec.split(":")
+    from models.notifications import report_scope_of
+    _, kind, day, *scope = spec.split(":")
     period = report_period(kind, date.fromisoformat(day))
     buffer = io.BytesIO()
-    write_xlsx(buffer, report_sheets(period))
+    write_xlsx(buffer, report_sheets(period, branches=report_scope_of(scope[0] if scope else "")))
     return report_filename(period), buffer.getvalue()
 
 

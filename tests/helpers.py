@@ -180,11 +180,12 @@ class AppServer:
         self.log.close()
 
 
-def make_branch_rows(branch, marker, survey=None):
+def make_branch_rows(branch, marker, survey=None, with_notifications=False):
     """One row of every kind that belongs to `branch`, its texts carrying `marker` (so a test
     can look for it in any page or file): staff, customer, complaint with worksheet, callback,
     award, reward/penalty, an open link, an invitation, a response with answers (a rating, a
-    vote for the staff member, a comment), their history. Returns {kind: row}."""
+    vote for the staff member, a comment), their history; `with_notifications`: the rows of
+    notifications and survey review too (_make_notification_rows). Returns {kind: row}."""
     from datetime import date
 
     from models import (Answer, Award, Callback, Invitation, OpenLink, Question, Rectification, Response,
@@ -224,7 +225,42 @@ def make_branch_rows(branch, marker, survey=None):
     Answer.create(response=rows["response"], question=vote, staff=rows["staff"])
     for kind in ("staff", "customer", "complaint", "callback", "award"):
         record(rows[kind], "create")
+    if with_notifications:
+        _make_notification_rows(rows, marker, survey, digits)
     return rows
+
+
+def _make_notification_rows(rows, marker, survey, digits):
+    """The rows of the later features, of the same branch: a submission held for review (with
+    a callback contact), anonymous feedback, an account of the branch with an in-app
+    notification, a group robot, the alert and invitation messages in the outbox with their
+    delivery attempts and event."""
+    from models import (AnonymousFeedback, ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent,
+                        OutboxMessage, Response)
+    branch = rows["branch"]
+    rows["held_response"] = Response.create(survey=survey, branch=branch, status="held", hold_reason="burst",
+                                            contact_name=f"{marker}联系人", contact_phone="136" + digits)
+    rows["feedback"] = AnonymousFeedback.create(survey=survey, branch=branch, title=f"{marker}匿名反馈",
+                                                description=f"{marker}匿名反馈内容")
+    rows["user"] = make_user(f"{marker}-staff", "staff", staff=rows["staff"])
+    rows["notification"] = Notification.create(user=rows["user"], key=f"{marker}:n", kind="overdue",
+                                               title=f"{marker}通知", complaint=rows["complaint"],
+                                               link=f"/admin/complaint/details/?id={rows['complaint'].id}")
+    rows["channelendpoint"] = ChannelEndpoint.create(name=f"{marker}群机器人", kind="wecom", branch=branch,
+                                                     webhook_url=f"https://robot.example.cn/{marker}")
+    rows["notifyevent"] = NotifyEvent.create(key=f"{marker}:event", kind="overdue", complaint=rows["complaint"])
+    rows["outboxmessage"] = OutboxMessage.create(
+        key=f"{marker}:alert", kind="overdue", channel="email", recipient=rows["staff"].email or f"s{digits}@example.cn",
+        recipient_name=rows["staff"].name, complaint=rows["complaint"], subject=f"{marker}超时提醒", status="failed")
+    rows["invitation_message"] = OutboxMessage.create(
+        key=f"{marker}:invite", kind="invitation", channel="email", recipient=rows["customer"].email,
+        recipient_name=rows["customer"].name, invitation=rows["invitation"], subject=f"{marker}问卷邀请",
+        status="failed")
+    rows["robot_message"] = OutboxMessage.create(
+        key=f"{marker}:robot", kind="overdue", channel="wecom", recipient=rows["channelendpoint"].webhook_url,
+        endpoint=rows["channelendpoint"], subject=f"{marker}群消息", status="sent")
+    rows["deliveryattempt"] = DeliveryAttempt.create(message=rows["outboxmessage"], outcome="failed",
+                                                     error=f"{marker}退信")
 
 
 class SmtpSink:

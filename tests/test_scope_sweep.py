@@ -1,7 +1,9 @@
 """The branch-scope sweep: a manager of branch 甲 requests every admin URL of app.url_map, with
 every method, with the ids of branch 乙's rows wherever a URL, a query or a form takes an id
 (details, edit, delete, ajax edits, lookups, list actions, forged filters on lists and exports,
-QR and print pages, certificates, workbooks, scoring pages). Nothing of 乙 may be read (no
+QR, print and poster pages, certificates, workbooks, scoring pages, My work, the customer and
+complaint pages, review lists, the outbox, notifications). A URL added later is swept
+without a change here: the list comes from app.url_map. Nothing of 乙 may be read (no
 page, JSON, csv or xlsx holds 乙's names, texts, phone numbers or link tokens) and nothing of
 乙 may change (its rows, their number and their history stay exactly as they were)."""
 import io
@@ -25,10 +27,12 @@ def _admin_views(app):
 def office(app):
     with app.app_context():
         a, b = make_branch("甲分公司", region="江苏"), make_branch("乙分公司", region="新疆")
-        mine, theirs = make_branch_rows(a, "甲方"), make_branch_rows(b, "乙方")
+        mine = make_branch_rows(a, "甲方", with_notifications=True)
+        theirs = make_branch_rows(b, "乙方", with_notifications=True)
         make_user("manager_a", "manager", staff=make_staff(a, "A-M", name="甲经理"))
         secrets = ["乙方", theirs["customer"].phone, theirs["staff"].phone, theirs["invitation"].token,
-                   theirs["openlink"].token, theirs["customer"].email]
+                   theirs["openlink"].token, theirs["openlink"].short_code, theirs["customer"].email,
+                   theirs["held_response"].contact_phone, theirs["channelendpoint"].webhook_url]
     return {"A": mine, "B": theirs, "secrets": secrets}
 
 
@@ -82,6 +86,14 @@ def _url_values(rule, view, b):
             values[name] = b["award"].id
         elif name == "survey_id":
             values[name] = b["survey"].id
+        elif name == "notification_id":
+            values[name] = b["notification"].id
+        elif name == "feedback_id":
+            values[name] = b["feedback"].id
+        elif name == "language":
+            values[name] = "zh_CN"
+        elif name == "key":
+            values[name] = "ranking.weights"
         else:
             values[name] = 1
     return values

@@ -230,7 +230,7 @@ def total_score(numbers):
 
 # ---------------------------------------------------------------- the survey analytics index
 
-def survey_overview(start, end, surveys=None, weeks=12):
+def survey_overview(start, end, surveys=None, weeks=12, branch=None):
     """The survey analytics index: per survey (newest first; `surveys` limits the list), for
     responses submitted in [start, end):
 
@@ -240,7 +240,9 @@ def survey_overview(start, end, surveys=None, weeks=12):
         received: {"received", "to_review"}, as models.feedback.feedback_counts()),
         weekly: [(Period, counted responses)] for the `weeks` weeks up to the period's end.
 
-    A constant number of queries whatever the number of surveys."""
+    `branch`: one branch or a list of branch ids (a user's branch scope): every figure counts
+    only that branch's responses, invitations and feedback. A constant number of queries
+    whatever the number of surveys."""
     from ..feedback import feedback_counts
     from ..surveys import Survey
     from .base import bucket_of
@@ -249,19 +251,22 @@ def survey_overview(start, end, surveys=None, weeks=12):
     if surveys is not None:
         query = query.where(Survey.id.in_([id_of(s) for s in surveys]))
     survey_list = list(query)
-    satisfaction = satisfaction_by(Response.survey, start, end)
+    satisfaction = satisfaction_by(Response.survey, start, end, branch=branch)
     volumes = grouped(response_filters(Response.select(Response.survey, fn.COUNT(Response.id),
                                                        count_if(Response.followup_complaint.is_null(False))),
-                                       start, end), Response.survey)
-    held = grouped(Response.select(Response.survey, fn.COUNT(Response.id)).where(
-        Response.submitted_at >= start, Response.submitted_at < end, Response.status == "held"), Response.survey)
-    rates = response_rates(start, end, key=Invitation.survey)
-    feedback = feedback_counts(start, end, group_by="survey")
+                                       start, end, branch=branch), Response.survey)
+    held_query = Response.select(Response.survey, fn.COUNT(Response.id)).where(
+        Response.submitted_at >= start, Response.submitted_at < end, Response.status == "held")
+    if branch is not None:
+        held_query = held_query.where(in_branch(Response.branch, branch))
+    held = grouped(held_query, Response.survey)
+    rates = response_rates(start, end, key=Invitation.survey, branch=branch)
+    feedback = feedback_counts(start, end, group_by="survey", branch=branch)
     periods = last_periods("week", weeks, end - timedelta(seconds=1))
     bucket = bucket_of(Response.submitted_at, periods)
     weekly = {(survey_id, index): n for survey_id, index, n in response_filters(
-        Response.select(Response.survey, bucket, fn.COUNT(Response.id)), periods[0].start, periods[-1].end)
-        .group_by(SQL("1"), SQL("2")).tuples()}
+        Response.select(Response.survey, bucket, fn.COUNT(Response.id)), periods[0].start, periods[-1].end,
+        branch=branch).group_by(SQL("1"), SQL("2")).tuples()}
     rows = []
     for survey in survey_list:
         sat = satisfaction.get(survey.id, NO_SATISFACTION)
