@@ -17,7 +17,8 @@ def two(app):
     """Branches 甲 and 乙 with one row of every kind each; accounts of each role."""
     with app.app_context():
         a, b = make_branch("甲分公司", region="江苏"), make_branch("乙分公司", region="新疆")
-        rows = {"A": make_branch_rows(a, "甲方"), "B": make_branch_rows(b, "乙方")}
+        rows = {"A": make_branch_rows(a, "甲方", with_notifications=True),
+                "B": make_branch_rows(b, "乙方", with_notifications=True)}
         users = {
             "staff_a": make_user("staff_a", "staff", staff=make_staff(a, "A-S", name="甲员工")),
             "manager_a": make_user("manager_a", "manager", staff=make_staff(a, "A-M", name="甲经理")),
@@ -30,7 +31,10 @@ def two(app):
 
 
 KINDS = ["staff", "customer", "complaint", "rectification", "callback", "award", "rewardpenalty", "openlink",
-         "invitation", "response", "answer"]
+         "invitation", "response", "answer", "user",
+         # the rows of notifications and survey review (models.outbox, models.feedback)
+         "held_response", "feedback", "notification", "channelendpoint", "notifyevent", "outboxmessage",
+         "invitation_message", "robot_message", "deliveryattempt"]
 
 
 def test_every_model_has_a_scope_rule():
