@@ -18,7 +18,7 @@ from models.notifications import (NOTIFY_DEFAULTS, NOTIFY_LABELS, Event, Person,
                                   write_events)
 from models.outbox import ROBOT_EVENTS, EVENT_KINDS, STATUSES, resend
 from models.privacy import masked_recipient, recipients_shown
-from models.scope import get_in_scope
+from models.scope import get_in_scope, parse_id
 from models.settings import notification_settings
 
 from .base import DomainModelView, RoleBaseView, _user
@@ -81,7 +81,9 @@ class MyNotificationsView(RoleBaseView):
     @expose("/open/<int:notification_id>")
     def open(self, notification_id):
         """Mark one notification read and go to the page where you act on it."""
-        item = Notification.get_or_none((Notification.id == notification_id) & (Notification.user == _user().id))
+        number = parse_id(notification_id)  # beyond any id: not one of yours either
+        item = Notification.get_or_none((Notification.id == number) & (Notification.user == _user().id)) \
+            if number else None
         if item is None:
             abort(404)
         if item.read_at is None:

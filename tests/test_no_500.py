@@ -23,10 +23,25 @@ FUZZ = settings(max_examples=8, derandomize=True, deadline=None, database=None,
 @pytest.fixture
 def admin(app, office):
     with app.app_context():
-        make_branch_rows(office["branch"], "甲方")
+        make_branch_rows(office["branch"], "甲方", with_notifications=True)
+        _custom_fields()
     client = Client(app.test_client())
     client.login("admin")
     return client
+
+
+def _custom_fields():
+    """A custom field of every kind on customers and complaints, each a list filter (so the
+    fuzz reaches the custom-field filters too)."""
+    from models import CustomField
+    from models.choices import create_list
+    from models.custom_fields import FIELD_KINDS
+    choices = create_list("fuzz_choices", "选项", "Choices", [("a", "甲", "A"), ("b", "乙", "B")])
+    for entity in ("customer", "complaint"):
+        for position, (kind, _label) in enumerate(FIELD_KINDS):
+            CustomField.create(entity=entity, code=f"fuzz_{kind}", label_zh=f"模糊{kind}", label_en=f"Fuzz {kind}",
+                               kind=kind, in_list=True, in_filter=True, position=position,
+                               choice_list=choices if kind in ("choice", "multi_choice") else None)
 
 
 def _model_views(app):
@@ -154,13 +169,78 @@ def test_findings_of_the_issue(app, admin, office):
     assert response.status_code == 200 and "9" * 30 in response.get_data(as_text=True)
 
 
+def test_custom_field_filters_are_offered_to_the_fuzz(app, admin):
+    """The fuzz above reaches the custom-field filters: every list of customers and complaints
+    has one per kind, and bad values in them answer the list with a message."""
+    for endpoint in ("customer", "complaint"):
+        view = next(v for v in _model_views(app) if v.endpoint == endpoint)
+        with app.test_request_context():
+            names = [str(f.name) for f in view.get_filters()]
+        assert sum(name.startswith("Fuzz ") or name.startswith("模糊") for name in names) >= 6, names
+        for index, flt in enumerate(view._filters):
+            if str(flt.name).startswith(("Fuzz ", "模糊")):
+                arg = f"flt0_{view.get_filter_arg(index, flt)}"
+                for value in ("9" * 40, "2026-02-30", "\u0000", "-", "'; --"):
+                    response = admin.get(f"/admin/{endpoint}/", query_string={arg: value, "search": value})
+                    assert response.status_code < 500 and _is_product_page(response), (endpoint, arg, value)
+
+
+@FUZZ
+@given(code=text, answer=numberish)
+def test_public_short_links_and_forms_never_answer_500(app, admin, code, answer):
+    """The posters' short links (/q/<code>) and the public survey forms with any code, token
+    and answer: a polite page, never a server error."""
+    from models import OpenLink
+    with app.app_context():
+        link = OpenLink.select().first()
+    for path in (f"/q/{code}", f"/s/o/{code}", f"/s/i/{code}", f"/q/{link.short_code}", f"/s/o/{link.token}"):
+        client = app.test_client()
+        for method in ("GET", "POST"):
+            response = client.open(path, method=method, data={"q1": answer, "csrf_token": code, "website": answer})
+            assert response.status_code < 500, (method, path, response.status_code)
+
+
+@FUZZ
+@given(value=numberish)
+def test_notification_and_work_pages_take_any_value(app, admin, value):
+    """My notifications (pages, filters, the read link, the preferences form) and My work's
+    branch / person pickers."""
+    for url, query in (("/admin/my-notifications/", {"page": value, "unread": value}),
+                       ("/admin/my-work/", {"branch": value, "staff": value}),
+                       ("/admin/callbacks-due/", {"days": value})):
+        response = admin.get(url, query_string=query)
+        assert response.status_code < 500 and _is_product_page(response), (url, query)
+    if value.isdigit():
+        response = admin.get(f"/admin/my-notifications/open/{value}")
+        assert response.status_code == 404 and _is_product_page(response), value
+    response = admin.post("/admin/my-notifications/", {"email": value, "mobile": value, "notify_email": value})
+    assert response.status_code < 500, value
+    response = admin.post("/admin/my-work/take/", {"complaint": value})
+    assert response.status_code in (302, 400, 404), value
+
+
 def test_error_pages_are_the_products_in_chinese(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert 'id="error-page"' in page and "Not Found" not in page
-    shown = re.sub(r"<[^>]+>", " ", page.split('data-code="404">', 1)[1].split("</main>", 1)[0])
+    box = page.split('id="error-page"', 1)[1].split("</div>", 1)[0]
+    shown = re.sub(r"<[^>]+>", " ", box.split(">", 1)[1])
     assert not re.search(r"[A-Za-z]{3,}", shown), shown
+
+
+@pytest.mark.parametrize("code", [401, 406, 409, 410, 415, 422, 431, 501, 503])
+def test_every_http_error_is_a_product_page(app, client, code):
+    """Errors no view raises on purpose today (a library may) still answer the product's page."""
+    from flask import abort
+
+    @app.route(f"/admin/raise-{code}")
+    def _raise():
+        abort(code)
+
+    response = client.get(f"/admin/raise-{code}", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == code and _is_product_page(response)
+    assert "Werkzeug" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("value", ["--5", "5-", "-", "1e1", "٥", "+5", " 5 x"])
