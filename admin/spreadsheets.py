@@ -122,7 +122,7 @@ class CustomerImportView(RoleBaseView):
         data = upload.stream.read(self._limit() + 1)
         try:
             extension = importer.check_upload(upload.filename, data, self._limit())
-            preview = importer.preview_customers(data, extension, self._max_rows())
+            preview = importer.preview_customers(data, extension, self._max_rows(), _user())
         except importer.ImportFileError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".index"))
@@ -148,7 +148,7 @@ class CustomerImportView(RoleBaseView):
             return redirect(url_for(".index"))
         try:
             # checked again: the database may have changed since the preview
-            preview = importer.preview_customers(data, staged["ext"], self._max_rows())
+            preview = importer.preview_customers(data, staged["ext"], self._max_rows(), _user())
             created = importer.import_customers(preview, mode, _user())
         except importer.ImportFileError as exc:
             flash(str(exc), "error")
