@@ -304,13 +304,13 @@ def recover_stale(moment=None):
                 changed = (OutboxMessage.update(status="pending", claimed_by=None, lease_until=None)
                            .where(OutboxMessage.id == row.id, OutboxMessage.status == "sending",
                                   OutboxMessage.claimed_by == row.claimed_by).execute())
-                outcome, error, counter = "pending", "worker stopped before handing the message over", "waiting"
+                outcome, error, counter = "pending", str(_l("the worker stopped before handing the message over")), "waiting"
             else:
-                changed = (OutboxMessage.update(status="unknown", last_error="worker stopped after handing the "
-                                                "message over; not sent again automatically")
+                changed = (OutboxMessage.update(status="unknown", last_error=str(_l(
+                    "the worker stopped after handing the message over; not sent again automatically")))
                            .where(OutboxMessage.id == row.id, OutboxMessage.status == "sending",
                                   OutboxMessage.claimed_by == row.claimed_by).execute())
-                outcome, error, counter = "unknown", "worker stopped after handing the message over", "unknown"
+                outcome, error, counter = "unknown", str(_l("the worker stopped after handing the message over")), "unknown"
             if changed:
                 DeliveryAttempt.create(message=row.id, at=moment, worker="recovery", outcome=outcome, error=error)
                 if counter == "waiting":

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
 from extensions import mail
+from models.i18n import _l
 
 from .channels import ClaimLost, DeliveryError, outcome_of_reply
 
@@ -54,8 +55,13 @@ def qr_image(spec):
     from .links import survey_url
     invitation = Invitation.get_or_none(Invitation.id == int(spec.split(":")[1]))
     if invitation is None:
-        raise DeliveryError("the invitation no longer exists", "failed")
+        raise DeliveryError(str(_l("the invitation no longer exists")), "failed")
     return qr_bytes(survey_url(invitation), "png", scale=6)
+
+
+def _reply(code, reply):
+    """The mail server's own answer (its code and text, as the server wrote it)."""
+    return f"{code} {reply.decode(errors='replace')}"
 
 
 class EmailSender:
@@ -76,7 +82,7 @@ class EmailSender:
             try:
                 backend.open()
             except (OSError, smtplib.SMTPException) as exc:
-                raise DeliveryError(f"cannot reach the mail server: {exc}") from None
+                raise DeliveryError(str(_l("cannot reach the mail server: %(error)s", error=exc))) from None
             self.backend = backend
         return self.backend.connection
 
@@ -140,20 +146,21 @@ class EmailSender:
             code, reply = connection.mail(envelope_from)
             if code != 250:
                 connection.rset()
-                raise DeliveryError(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}",
+                raise DeliveryError(str(_l("sender refused by the mail server: %(reply)s", reply=_reply(code, reply))),
                                     outcome_of_reply(code))
             code, reply = connection.rcpt(message.recipient)
             if code not in (250, 251):
                 connection.rset()
-                raise DeliveryError(f"recipient refused: {code} {reply.decode(errors='replace')}",
+                raise DeliveryError(str(_l("recipient refused by the mail server: %(reply)s", reply=_reply(code, reply))),
                                     outcome_of_reply(code))
             code, reply = connection.docmd("data")
             if code != 354:
                 connection.rset()
-                raise DeliveryError(f"DATA refused: {code} {reply.decode(errors='replace')}", outcome_of_reply(code))
+                raise DeliveryError(str(_l("message refused by the mail server: %(reply)s", reply=_reply(code, reply))),
+                                    outcome_of_reply(code))
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon()
-            raise DeliveryError(f"mail server connection failed: {exc}") from None
+            raise DeliveryError(str(_l("the connection to the mail server failed: %(error)s", error=exc))) from None
         if not hand_over():
             self._abandon()  # the server drops a transaction whose DATA never ended
             raise ClaimLost()
@@ -164,7 +171,9 @@ class EmailSender:
             code, reply = connection.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon()
-            raise DeliveryError(f"no answer from the mail server after the message was handed over: {exc}",
+            raise DeliveryError(str(_l("no answer from the mail server after the message was handed over: %(error)s",
+                                   error=exc)),
                                 "unknown") from None
         if code != 250:
-            raise DeliveryError(f"message refused: {code} {reply.decode(errors='replace')}", outcome_of_reply(code))
+            raise DeliveryError(str(_l("message refused by the mail server: %(reply)s", reply=_reply(code, reply))),
+                                outcome_of_reply(code))
