@@ -120,9 +120,7 @@ class Schema:
         return {column: rule.upper() for column, rule in rows}
 
     def is_sqlite(self):
-        from peewee import SqliteDatabase
-        database = getattr(self.database, "obj", None) or self.database  # a DatabaseProxy
-        return isinstance(database, SqliteDatabase)
+        return _is_sqlite(self.database)
 
     def match_on_delete(self, models):
         """Give every foreign key of `models` the ON DELETE action its model declares (peewee
@@ -130,7 +128,9 @@ class Schema:
         SQLite cannot alter a constraint: the table's CREATE statement in sqlite_master is
         edited (the documented procedure for constraint changes that leave the stored rows as
         they are), inside this migration's transaction, and the schema version raised so that
-        every connection reloads it. Returns the (table, column, action) changed."""
+        every connection reloads it; upgrade() runs it with foreign keys off and checks them
+        (PRAGMA foreign_key_check) before the version row is written. Returns the (table,
+        column, action) changed."""
         changed = []
         for model in models:
             table = model._meta.table_name
