@@ -12,8 +12,9 @@ import pytest
 
 from models import Complaint, Customer, db, search
 from models.base import is_sqlite
+from models.ownership import hand_over
 
-from .helpers import count_queries, make_branch, make_complaint, make_customer
+from .helpers import count_queries, make_branch, make_complaint, make_customer, make_staff
 
 
 @pytest.fixture
@@ -266,6 +267,9 @@ def test_pickers_find_like_the_search_box(app, en, people):
     staff = en("manager")  # the branch manager sees the phone in full (models.privacy)
     found = json.loads(staff.get("/admin/complaint/ajax/lookup/?name=customer&query=8000").get_data(as_text=True))
     assert [label for _id, label in found] == ["张伟 (南京市水务局) · 138-0013-8000"]
+    # staff who neither manage the customer's account nor own one of their open complaints see it masked
+    with app.test_request_context():
+        hand_over(people["leak"], make_staff(people["leak"].branch, "E0998", name="另一位"))
     found = json.loads(en().get("/admin/complaint/ajax/lookup/?name=customer&query=8000").get_data(as_text=True))
     assert [label for _id, label in found] == ["张伟 (南京市水务局) · 138****8000"]  # masked for other staff
     found = json.loads(staff.get(f"/admin/callback/ajax/lookup/?name=complaint&query={quote('张伟')}")
