@@ -6,6 +6,7 @@
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, has_request_context, redirect, request, url_for
@@ -40,6 +41,10 @@ class Config:
     # set SESSION_COOKIE_SECURE=1 when the office serves the app over HTTPS
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true", "yes")
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open for a working day still submits
+    # a login ends after this many minutes without a request (0: never), and after
+    # SESSION_LIFETIME_HOURS whatever happens (auth/__init__.py)
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_LIFETIME_HOURS", "12")))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     # lists count matching rows up to this many, then show "10,000+" and offer pages up to it
     LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
@@ -69,7 +74,7 @@ def _sqlite_url_in(root, url):
     if not url.startswith(prefix) or url.startswith(prefix + "/") or url == prefix + ":memory:":
         return url
     path = (root / url[len(prefix):]).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # instance/: private (customer data)
     return prefix + str(path)
 
 
@@ -81,7 +86,7 @@ def _secret_key(instance_path):
     reading the same complete key, never an empty or half-written file."""
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -129,12 +134,8 @@ def create_app(config=None):
     def _open_db():
         db.connect(reuse_if_open=True)
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    import hardening
+    hardening.init_app(app)  # error pages, input guard, Content-Security-Policy, no-store
 
     @app.teardown_appcontext
     def _close_db(exc):

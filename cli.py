@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from models import User, create_tables, db
+from models import Branch, User, create_tables, db
 from models.org import ROLE_RANK
 
 
@@ -63,9 +63,13 @@ def register(app):
         else:
             counts = run_seed(seed)
             click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        logins = [(u, p, r) for u, p, r in DEMO_LOGINS
+        from models.scope import branch_choices
+        logins = [(u, p, r, account) for u, p, r in DEMO_LOGINS
                   if (account := User.get_or_none(User.username == u)) and account.check_password(p)]
         if logins:
-            click.echo("demo logins (username / password / role):")
-            for username, password, role in logins:
-                click.echo(f"  {username} / {password} / {role}")
+            click.echo("demo logins (username / password / role / branches seen):")
+            for username, password, role, account in logins:
+                branches = branch_choices(account)
+                seen = "all branches" if len(branches) == Branch.select().count() and role in ("director", "admin") \
+                    else ", ".join(b.name for b in branches)
+                click.echo(f"  {username} / {password} / {role} / {seen}")

@@ -22,7 +22,7 @@ from playhouse.db_url import parse
 from peewee import AutoField, PostgresqlDatabase
 
 from models import ALL_MODELS, clock, db
-from models.base import is_sqlite, open_database, release_connections
+from models.base import create_private_file, is_sqlite, open_database, release_connections
 from models.choices import PRODUCT_LISTS, ChoiceList, ChoiceValue
 from models.migrations import MIGRATIONS, SchemaVersion, applied_versions, upgrade
 from models.search import create_search_schema, rebuild
@@ -188,6 +188,7 @@ def backup_sqlite(source, destination):
     destination = Path(destination)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
+    create_private_file(str(partial))  # a copy of customer files: owner only (0600)
     src = sqlite3.connect(source, timeout=30)
     try:
         dst = sqlite3.connect(partial)
@@ -258,6 +259,7 @@ def restore_sqlite(backup_file, target):
 
 def backup_sqlite_raw(source, destination):
     """Backup without the service-desk table check (the safety copy before a restore)."""
+    create_private_file(str(destination))
     src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(destination)
     try:

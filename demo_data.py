@@ -46,6 +46,12 @@ RESULTS = ["已向客户当面致歉并重新上门处理，客户表示认可�
            "已安排专人跟进，问题已解决。", "已更换设备并延长保修期。"]
 
 
+# what the customer said in the callback, by their satisfaction with the handling (1–5)
+CALLBACK_OUTCOMES = {5: "客户对处理结果表示满意，感谢及时处理。", 4: "客户对处理结果表示满意。",
+                     3: "客户认为处理基本可以，希望今后响应更快。", 2: "客户对处理结果仍不满意，要求再次上门核实。",
+                     1: "客户对处理结果很不满意，要求上级领导回复。"}
+
+
 def _name(rng):
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
@@ -152,6 +158,7 @@ def seed(random_seed=2026):
         counts["scheduled callbacks"] = _scheduled_callbacks(rng, customers, moment)
 
         counts["responses"] = _surveys(rng, customers, staff, branches, moment)
+        counts["survey follow-ups"] = Complaint.select().where(Complaint.channel == "survey").count()
 
         for i, person in enumerate(rng.sample(staff, 6)):
             Award.create(staff=person, kind=["star_month", "star_quarter", "innovation_individual"][i % 3],
@@ -220,7 +227,8 @@ def _deliverable(rng, complaint, stage, done):
                 "effect_confirmation": "责任单位已反馈整改结果，客户表示认可。",
                 "promised_date": (done + timedelta(days=14)).date()}
     if stage == "called_back":
-        return {"satisfaction": rng.choice([3, 4, 4, 5, 5, 2]), "outcome": "客户对处理结果表示满意。",
+        satisfaction = rng.choice([3, 4, 4, 5, 5, 2])
+        return {"satisfaction": satisfaction, "outcome": CALLBACK_OUTCOMES[satisfaction],
                 "channel": "phone", "staff": complaint.responsible_staff_id}
     return {"closing_note": "发出单位确认整改效果。", "verifier": complaint.responsible_staff_id}
 
@@ -241,29 +249,41 @@ def _surveys(rng, customers, staff, branches, moment):
 
     responses = _poster_answers(rng, csat, csat_questions, csat_text, posters, moment)
     comments = ["服务很好，继续保持", "上门时间能否更准时", "价格有点高", "客服态度很耐心", "希望能提供微信预约", ""]
+    # personal invitations answered through the real path (models.answers.submit_response), so a
+    # low score opens its follow-up complaint, owned by the customer's account manager
     for customer in rng.sample(customers, 120):
         invitation = Invitation.create(survey=csat, customer=customer, sent_at=moment - timedelta(days=20),
                                        expires_at=moment + timedelta(days=10))
         if rng.random() < 0.7:
             submitted = moment - timedelta(days=rng.randrange(1, 19), hours=rng.randrange(24))
-            invitation.opened_at = invitation.answered_at = submitted
-            invitation.save()
-            response = Response.create(survey=csat, invitation=invitation, customer=customer, branch=customer.branch,
-                                       submitted_at=submitted)
             base = rng.choice([2, 3, 4, 4, 5, 5])
-            for question in csat_questions:
-                Answer.create(response=response, question=question, value=max(1, min(5, base + rng.choice([-1, 0, 0, 1]))))
-            Answer.create(response=response, question=csat_text, text=rng.choice(comments))
+            raw = {q.id: str(max(1, min(5, base + rng.choice([-1, 0, 0, 1])))) for q in csat_questions}
+            raw[csat_text.id] = rng.choice(comments)
+            _answer_at(submitted, csat, raw, invitation)
             responses += 1
     responses += _star_votes_and_servqual(rng, customers, staff, moment)
     for customer in rng.sample(customers, 80):
         submitted = moment - timedelta(days=rng.randrange(1, 60))
-        response = Response.create(survey=nps, customer=customer, branch=customer.branch, submitted_at=submitted)
-        Answer.create(response=response, question=nps_score, value=rng.choice([3, 6, 7, 8, 9, 9, 10, 10]))
-        Answer.create(response=response, question=nps_reason, text=rng.choice(comments))
-        Answer.create(response=response, question=channel, choice=rng.choice(choices))
+        invitation = Invitation.create(survey=nps, customer=customer, sent_at=submitted - timedelta(days=1))
+        raw = {nps_score.id: str(rng.choice([3, 6, 7, 8, 9, 9, 10, 10])), nps_reason.id: rng.choice(comments),
+               channel.id: str(rng.choice(choices).id)}
+        _answer_at(submitted, nps, raw, invitation)
         responses += 1
     return responses
+
+
+def _answer_at(moment, survey, raw, invitation):
+    """A customer answers their invitation at `moment` (opened the page, then submitted)."""
+    from models.answers import submit_response
+    previous = clock.freeze(moment)
+    try:
+        invitation.opened_at = moment
+        invitation.save(only=[Invitation.opened_at])
+        response, errors = submit_response(survey, raw, invitation=invitation)
+        assert not errors, errors
+        return response
+    finally:
+        clock.freeze(previous)
 
 
 def _poster_answers(rng, survey, ratings, comment, posters, moment):

@@ -99,10 +99,12 @@ def use_our_flask_admin_catalog(app):
 
 
 def init_admin(app):
+    from hardening import csp_nonce
     use_our_flask_admin_catalog(app)
     admin = ServiceAdmin(
         app,
         name=_l("Service desk"),
+        csp_nonce_generator=csp_nonce,
         index_view=ScoringDashboardView(name=_l("Dashboard"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/service_base.html", swatch="cerulean", fluid=True),
     )
@@ -127,6 +129,7 @@ def init_admin(app):
     @app.context_processor
     def _role_label():
         return {"role_label": lambda code: label_of(ROLES, code),
+                "all_branches_label": _all_branches_label,
                 "stage_label": lambda code: label_of(STAGES, code),
                 "history_value": shown_value,
                 "unread_notifications": _unread_notifications}
@@ -140,3 +143,14 @@ def _unread_notifications():
 
     from models.outbox import unread_count
     return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
+def _all_branches_label():
+    """The "no branch chosen" entry of the figure pages' branch picker: every branch for the
+    director and the administrator, the account's own branches for everyone else (models.scope)."""
+    from flask_babel import gettext
+    from flask_login import current_user
+
+    from models.scope import branch_ids
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return gettext("All branches") if branch_ids(user) is None else gettext("My branches")

@@ -1,23 +1,42 @@
-"""What every admin view shares: login and role checks, labels from the models,
-related rows loaded in one query per column, writes in one transaction with history."""
+"""What every admin view shares: login and role checks, the branch scope (models.scope) on
+every read and write, labels from the models, related rows loaded in one query per column,
+writes in one transaction with history, and input that cannot reach the database malformed.
+
+Branch scope, applied here once for every model view (a view declares nothing; the rule of
+its model in models.scope decides, and a model without a rule stops the app at start-up):
+* get_query: the list, its count, search, filters, sorting and the exports;
+* get_one: details, edit, delete and ajax edits; an id out of scope (or malformed) is 404;
+* select2 lookups (form_ajax_refs) and the choices of every foreign-key field in forms;
+* filter options (branch_filter, staff_filter) and the ids of list actions (404 when any is
+  out of scope, 400 when malformed).
+Custom pages (@expose) that read rows by id use models.scope.get_in_scope / scope_or_404."""
 import re
+from decimal import Decimal
 from math import ceil
 
-from flask import abort, current_app, flash, has_app_context, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_app_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import flash_errors, get_redirect_target
 from flask_admin.model import typefmt
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
+from flask_admin.model.fields import AjaxSelectField
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 from flask_login import current_user
 from peewee import ForeignKeyField, IntegrityError
+from wtforms.fields import HiddenField
+from wtforms.validators import NumberRange, Optional
+from wtfpeewee.fields import SelectQueryField
 
 from exports.listing import export_list
-from models import Customer, db, search as model_search
+from models import Customer, archive, db, search as model_search
 from models.audit import record, record_changes
+from models.base import decimal_limit, fits, integer_limit
+from models.privacy import contact_shown_ids, mask
+from models.scope import get_in_scope, ids_in_scope, open_choice, parse_id, rule_of, scoped
 from models.validation import field_problems
 
 from .filters import FilterConverter
@@ -49,23 +68,6 @@ class CappedCount(int):
         return _("%(count)s+", count=self.number) if self.more else self.number
 
 
-class SearchAjaxLoader(QueryAjaxModelLoader):
-    """Customer and complaint pickers (select2 search-as-you-type in forms) find through the
-    search index, the same way and in the same order as the lists' search boxes. A customer
-    is shown with their phone, so the caller found by a phone tail can be told apart."""
-
-    def format(self, model):
-        choice = super().format(model)
-        phone = getattr(model, "phone", None) if self.model is Customer else None
-        return (choice[0], f"{choice[1]} · {phone}") if choice and phone else choice
-
-    def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
-        if not (term or "").strip():
-            return list(self.model.select().order_by(self.model.id.desc()).offset(offset).limit(limit))
-        rows, _count, _more = model_search.search(self.model.select(), term).page(offset, limit, count_cap())
-        return rows
-
-
 class RoleRequired:
     """Mixin: the view needs a logged-in account with at least `required_role`.
 
@@ -83,8 +85,112 @@ class RoleRequired:
         abort(403)
 
 
+# Flask-Admin's peewee converter only knows the old PrimaryKeyField: without this, the
+# AutoField id of an inline row is a required number and a NEW inline row (a question, a
+# choice, a branch link) cannot be added (the browser sends an empty id).
+INLINE_ID = {"form_overrides": {"id": HiddenField}, "form_args": {"id": {"validators": [Optional()]}}}
+
+
 def _user():
+    """The account the request acts for (models.scope.SYSTEM for a CLI export without --user)."""
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def scope_or_404(model, row_id):
+    """The row of `model` with id `row_id` if the current user may see it; 404 otherwise
+    (unknown, out of scope or malformed id: one answer, so an id reveals nothing)."""
+    row = get_in_scope(model, row_id, _user())
+    if row is None:
+        abort(404)
+    return row
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """select2 lookups (form_ajax_refs) that offer and accept only rows in the user's scope."""
+
+    MAX_LIMIT, MAX_OFFSET = 100, 10000
+
+    def get_one(self, pk):
+        return get_in_scope(self.model, pk, _user())
+
+    def get_list(self, term, offset=0, limit=10):
+        query = scoped(self.model.select(), _user(), self.model)
+        term = (term or "")[:100].replace("\x00", "")
+        if term:
+            condition = None
+            for field in self._cached_fields:
+                part = field ** f"%{term}%"
+                condition = part if condition is None else (condition | part)
+            query = query.where(condition)
+        offset = min(max(offset or 0, 0), self.MAX_OFFSET)
+        limit = min(max(limit or 10, 1), self.MAX_LIMIT)
+        return list(query.order_by(self.model._meta.primary_key).offset(offset).limit(limit))
+
+
+class SearchAjaxLoader(ScopedAjaxLoader):
+    """Customer and complaint pickers (select2 search-as-you-type in forms) find through the
+    search index, the same way and in the same order as the lists' search boxes, among the
+    rows in the user's scope. A customer is shown with their phone (masked for people who do
+    not own the customer, models.privacy), so the caller found by a phone tail can be told apart."""
+
+    def format(self, model):
+        choice = super().format(model)
+        phone = getattr(model, "phone", None) if self.model is Customer else None
+        if choice and phone and model.id not in g.get("contact_shown", ()):
+            if model.id not in g.get("contact_checked", ()):  # a picker's chosen row (form data, prefill)
+                g.setdefault("contact_checked", set()).add(model.id)
+                g.setdefault("contact_shown", set()).update(contact_shown_ids(_user(), [model]))
+        if choice and phone and model.id not in g.get("contact_shown", ()):
+            phone = mask("phone", phone)
+        return (choice[0], f"{choice[1]} · {phone}") if choice and phone else choice
+
+    def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
+        offset = min(max(offset or 0, 0), self.MAX_OFFSET)
+        limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), self.MAX_LIMIT)
+        query = scoped(self.model.select(), _user(), self.model)
+        if not (term or "").strip():
+            rows = list(query.order_by(self.model.id.desc()).offset(offset).limit(limit))
+        else:
+            rows, _count, _more = model_search.search(query, term[:100]).page(offset, limit, count_cap())
+        if self.model is Customer:
+            g.setdefault("contact_shown", set()).update(contact_shown_ids(_user(), rows))
+            g.setdefault("contact_checked", set()).update(row.id for row in rows)
+        return rows
+
+
+def _scope_form_fields(form, user, model=None):
+    """Restrict the choices of every foreign-key select in `form` (and its inline forms) to the
+    rows in `user`'s scope (except models.scope.OPEN_CHOICES); a submitted id outside them
+    fails validation (Not a valid choice)."""
+    fields = model._meta.fields if model is not None else {}
+    for field in form:
+        if isinstance(field, SelectQueryField):
+            model_field = fields.get(field.name)
+            if model_field is None or not open_choice(model_field):
+                field.query = scoped(field.query, user, field.model)
+        for entry in getattr(field, "entries", ()) or ():  # inline model forms
+            subform = getattr(entry, "form", None)
+            if subform is not None:
+                _scope_form_fields(subform, user)
+    return form
+
+
+def _range_validators(model, form_args):
+    """form_args with a NumberRange on every integer and decimal column, so that no form (create,
+    edit, ajax list edit) sends the database a number its column cannot hold."""
+    merged = {name: dict(args) for name, args in (form_args or {}).items()}
+    for name, field in model._meta.fields.items():
+        limit = integer_limit(field)
+        if limit is not None and not isinstance(field, ForeignKeyField) and not field.primary_key:
+            bound = NumberRange(min=-limit, max=limit)
+        elif decimal_limit(field) is not None:
+            top = Decimal(decimal_limit(field)) - Decimal(1).scaleb(-(field.decimal_places or 0))
+            bound = NumberRange(min=-top, max=top)
+        else:
+            continue
+        args = merged.setdefault(name, {})
+        args["validators"] = list(args.get("validators", [])) + [bound]
+    return merged
 
 
 def attach_related(rows, fk_fields):
@@ -166,6 +272,8 @@ class DomainModelView(RoleRequired, ModelView):
     model_form_converter = ChoiceListConverter
 
     def __init__(self, model, *args, **kwargs):
+        rule_of(model)  # LookupError: the model has no branch scope rule (models/scope.py)
+        self.form_args = _range_validators(model, self.form_args)
         fields = model._meta.fields
         labels = {name: field.verbose_name for name, field in fields.items() if field.verbose_name}
         labels.setdefault("id", _l("Record ID"))
@@ -186,6 +294,109 @@ class DomainModelView(RoleRequired, ModelView):
     @property
     def can_delete(self):
         return current_user.is_authenticated and current_user.has_role(self.delete_role)
+
+    # ------------------------------------------------------------------ branch scope
+    def get_query(self):
+        """The rows the user may see: every list, count, search, filter and export starts here."""
+        return scoped(super().get_query(), _user(), self.model)
+
+    def get_count_query(self):
+        """The count of the list (peewee's ModelView counts get_query(); kept for other callers)."""
+        return self.get_query()
+
+    def get_one(self, id):
+        """Details, edit, delete and ajax edits: the row if it exists in the user's scope, else 404."""
+        return scope_or_404(self.model, id)
+
+    def _create_ajax_loader(self, name, options):
+        """select2 pickers offer and accept only rows in the user's scope; pickers of a searchable
+        model (customer, complaint) search through its index."""
+        field = getattr(self.model, name, None)
+        if field is None or not isinstance(field, ForeignKeyField):
+            raise ValueError(f"{self.model.__name__}.{name} is not a foreign key")
+        rule_of(field.rel_model)
+        if field.rel_model in model_search.KIND_OF_MODEL:
+            return SearchAjaxLoader(name, field.rel_model, **options)
+        return ScopedAjaxLoader(name, field.rel_model, **options)
+
+    # Foreign-key choices are scoped where every form passes, whoever built it (a mixin may
+    # override create_form/edit_form): before validation (a submitted id out of scope is not a
+    # valid choice) and before rendering (the options shown).
+    def _scoped_form(self, form):
+        if form is not None and not getattr(form, "_branch_scoped", False):
+            _scope_form_fields(form, _user(), self.model)
+            form._branch_scoped = True
+        return form
+
+    def render(self, template, **kwargs):
+        self._scoped_form(kwargs.get("form"))
+        return super().render(template, **kwargs)
+
+    def handle_action(self, return_view=None):
+        """List actions get only well-formed ids of rows in the user's scope: a malformed id
+        answers 400, an id out of scope (or gone) 404, and the action runs on nothing."""
+        form = self.action_form()
+        if not self.validate_form(form):
+            flash_errors(form, message="Failed to perform action. %(error)s")
+            return redirect(get_redirect_target() or self.get_url(".index_view"))
+        action = form.action.data
+        handler = self._actions_data.get(action)
+        if handler is None:
+            abort(400)
+        if not self.is_action_allowed(action):
+            abort(403)
+        ids = [parse_id(value) for value in request.form.getlist("rowid")]
+        if None in ids:
+            abort(400)
+        if set(ids) - ids_in_scope(self.model, ids, _user()):
+            abort(404)
+        response = handler[0]([str(i) for i in dict.fromkeys(ids)])
+        if response is not None:
+            return response
+        if return_view:
+            return redirect(self.get_url("." + return_view))
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's filters from the URL, without values the database could not take: an
+        option a filter does not offer, an id that cannot exist, a number beyond its column.
+        Such a value is reported and ignored, like Flask-Admin's own invalid values."""
+        filters = super()._get_list_filter_args()
+        if not filters:
+            return filters
+        kept = []
+        for entry in filters:
+            index, _name, value = entry
+            flt = self._filters[index]
+            if self._filter_value_ok(flt, value):
+                kept.append(entry)
+            else:
+                flash(self.get_invalid_value_msg(value, flt), "error")
+        return kept
+
+    @staticmethod
+    def _filter_value_ok(flt, value):
+        if len(value) > 1000:
+            return False
+        options = getattr(flt, "options", None)
+        if isinstance(options, (list, tuple)) and options:
+            return value in {str(code) for code, _label in options}
+        if getattr(flt, "takes_ids", False):  # RelatedFilter: an id
+            return parse_id(value) is not None
+        column = getattr(flt, "column", None)
+        try:
+            cleaned = flt.clean(value)
+        except (TypeError, ValueError, ArithmeticError):
+            return False
+        if column is None or not hasattr(column, "model"):
+            return True
+        numbers = [v for v in (cleaned if isinstance(cleaned, list) else [cleaned])
+                   if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
+        if isinstance(column, ForeignKeyField) or getattr(column, "primary_key", False):
+            return all(parse_id(v) is not None for v in numbers if isinstance(v, int))
+        if integer_limit(column) is not None or decimal_limit(column) is not None:
+            return all(fits(column, v) for v in numbers)
+        return True
 
     # ------------------------------------------------------------------ listing
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
@@ -210,6 +421,8 @@ class DomainModelView(RoleRequired, ModelView):
         one query per column."""
         if sort_column is not None and sort_column not in self._sortable_columns:
             sort_column = None  # a hand-edited ?sort= on a column that is not sortable
+        if search is not None:
+            search = search[:200]
         query = self.get_query()
         joins = set()
         found = None
@@ -264,13 +477,6 @@ class DomainModelView(RoleRequired, ModelView):
                 condition = field.contains(word) if condition is None else condition | field.contains(word)
             query = query.where(condition)
         return query
-
-    def _create_ajax_loader(self, name, options):
-        """Pickers of a searchable model (customer, complaint) search through its index."""
-        target = getattr(self.model, name).rel_model
-        if target in model_search.KIND_OF_MODEL:
-            return SearchAjaxLoader(name, target, **options)
-        return super()._create_ajax_loader(name, options)
 
     def get_export_columns(self):
         """Export headers: column_export_labels where the list's label only fits the screen."""
@@ -332,12 +538,19 @@ class DomainModelView(RoleRequired, ModelView):
 
     def validate_form(self, form):
         """Unique values are checked here so the user sees an error next to the field;
-        the database constraint still catches a race."""
+        the database constraint still catches a race. A select2 field given an id that is not
+        a row in the user's scope is an error (Flask-Admin would store "nothing chosen")."""
+        self._scoped_form(form)
         if not super().validate_form(form):
             return False
         if request.method != "POST":
             return True
-        current_id = request.args.get("id")
+        for field in form:
+            raw = getattr(field, "raw_data", None)
+            if isinstance(field, AjaxSelectField) and raw and raw[0] not in ("", "__None") and field.data is None:
+                field.errors = list(field.errors) + [_("Not a valid choice.")]
+                return False
+        current_id = parse_id(request.args.get("id"))
         ok = True
         for name, field in self.model._meta.fields.items():
             if not field.unique or name not in form or field.primary_key:
@@ -348,7 +561,7 @@ class DomainModelView(RoleRequired, ModelView):
             if isinstance(field, ForeignKeyField) and hasattr(value, "get_id"):
                 value = value.get_id()
             query = self.model.select().where(field == value)
-            if current_id:
+            if current_id is not None:
                 query = query.where(self.model._meta.primary_key != current_id)
             if query.exists():
                 form[name].errors = list(form[name].errors) + [_("This value is already in use.")]
@@ -409,19 +622,28 @@ class DomainModelView(RoleRequired, ModelView):
         return True
 
     def delete_model(self, model):
-        """Delete one row, never its dependants: a row still referenced is refused."""
+        """Delete one row, never its dependants, never evidence (models.archive): a row others
+        refer to is archived when it can be (staff, customers, surveys, ...), else refused
+        with the list of what depends on it. Either way history records it."""
         try:
             with db.atomic():
                 self.on_model_delete(model)
-                record(model, "delete", _user())
-                model.delete_instance()
-        except IntegrityError:
-            flash(_("Cannot delete %(name)s: other records still refer to it.", name=str(model)), "error")
+                outcome = archive.remove(model, _user())
+        except (archive.DeleteRefused, IntegrityError) as exc:
+            message = str(exc) if isinstance(exc, archive.DeleteRefused) else \
+                _("Cannot delete %(name)s: other records still refer to it.", name=str(model))
+            flash(message, "error")
             return False
         except Exception as exc:  # noqa: BLE001 - shown to the user, logged by Flask-Admin
             if not self.handle_view_exception(exc):
                 raise
             return False
+        if outcome == "archived":
+            flag = model._meta.fields[archive.ARCHIVE_FLAGS[type(model).__name__]]
+            flash(_("%(name)s is still referred to by other records (%(dependants)s): it was archived "
+                    "(%(flag)s switched off) instead of deleted.", name=str(model),
+                    dependants=archive.describe(archive.dependants(model)), flag=str(flag.verbose_name)), "info")
+            return False  # Flask-Admin would say "deleted"
         self.after_model_delete(model)
         return True
 
@@ -429,7 +651,7 @@ class DomainModelView(RoleRequired, ModelView):
         if not self.can_delete:
             abort(403)
         deleted = 0
-        for model in self.model.select().where(self.model._meta.primary_key.in_(ids)):
+        for model in self.get_query().where(self.model._meta.primary_key.in_([int(i) for i in ids])):
             if self.delete_model(model):
                 deleted += 1
         if deleted:

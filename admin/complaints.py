@@ -12,7 +12,7 @@ from peewee import JOIN
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from playhouse.flask_utils import get_object_or_404
+from flask import abort
 
 from models import Branch, Callback, Complaint, Customer, Rectification, Staff, db
 from models.audit import HISTORY_ACTIONS
@@ -21,9 +21,11 @@ from models.complaints import CALLBACK_CHANNEL_LIST, CHANNEL_LIST, FINAL_STAGE, 
 from models.i18n import label_of
 from models import notifications, workflow
 from models.ownership import hand_over, handover_candidates
+from models.privacy import contact_shown_ids, mask
+from models.scope import branch_ids, get_in_scope, in_scope, parse_id, scoped
 from models.workflow import WorkflowError
 
-from .base import DomainModelView, RoleBaseView, _user, history_field_label
+from .base import DomainModelView, RoleBaseView, _user, history_field_label, scope_or_404
 from .custom_fields import CustomFieldsMixin
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, branch_filter, staff_filter
 
@@ -126,8 +128,10 @@ class SlaResultFilter(BasePeeweeFilter):
 
 
 def _active_staff():
-    """Active staff with their branch, sorted by branch then name (one query)."""
-    return list(Staff.select(Staff, Branch).join(Branch).where(Staff.active).order_by(Branch.name, Staff.name))
+    """Active staff of the user's branch scope with their branch, sorted by branch then name
+    (one query): hand-overs and verifiers stay in scope."""
+    return list(scoped(Staff.select(Staff, Branch).join(Branch).where(Staff.active).order_by(Branch.name, Staff.name),
+                       _user(), Staff))
 
 
 def _choice(field, value):
@@ -143,8 +147,8 @@ def _parse_date(text, message):
 
 
 def _staff_from_form(key, message):
-    value = request.form.get(key, "")
-    staff = Staff.get_or_none(Staff.id == int(value)) if value.isdigit() else None
+    """The staff member chosen in the form, if in the user's scope."""
+    staff = get_in_scope(Staff, request.form.get(key, ""), _user())
     if staff is None:
         raise WorkflowError(str(message))
     return staff
@@ -214,7 +218,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
         if request.method != "GET":
             return form
         me = Staff.get_or_none(Staff.id == current_user.staff_id) if current_user.staff_id else None
-        customer = Customer.get_or_none(Customer.id == request.args.get("customer", type=int))
+        customer = get_in_scope(Customer, request.args.get("customer"), _user())  # None: out of scope too
         if customer is not None:
             form.customer.data = customer
             form.branch.data = customer.branch
@@ -268,17 +272,21 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
 
     @action("escalate", _l("Escalate"), _l("Escalate the selected complaints?"))
     def action_escalate(self, ids):
-        complaints = list(Complaint.select().where(Complaint.id.in_([int(i) for i in ids if str(i).isdigit()])))
+        complaints = list(self.get_query().where(Complaint.id.in_([int(i) for i in ids])))
         count = workflow.escalate(complaints, _user(), request.form.get("reason", ""))
         flash(_("%(count)d complaints escalated.", count=count), "success")
 
     @expose("/assign/", methods=("GET", "POST"))
     def assign_view(self):
         """Hand complaints over (the list's action, or the complaint page's hand-over form).
-        Closed complaints keep their owner."""
-        source = request.values.get("ids", "")
-        ids = [int(i) for i in source.split(",") if i.strip().isdigit()]
-        complaints = list(Complaint.select().where(Complaint.id.in_(ids)).order_by(Complaint.id)) if ids else []
+        Closed complaints keep their owner. Every id must be a complaint in the user's scope."""
+        source = request.values.get("ids", "")[:20000]
+        ids = [parse_id(i) for i in source.split(",") if i.strip()]
+        if None in ids:
+            abort(400)
+        complaints = list(self.get_query().where(Complaint.id.in_(ids)).order_by(Complaint.id)) if ids else []
+        if len(complaints) != len(set(ids)):
+            abort(404)  # an id out of the user's scope, or gone
         if not complaints:
             flash(_("Select the complaints to assign first."), "error")
             return redirect(url_for(".index_view"))
@@ -320,9 +328,14 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
         callbacks = list(Callback.select(Callback, Staff).join(Staff, JOIN.LEFT_OUTER, on=(Callback.staff == Staff.id))
                          .where(Callback.complaint == complaint.id).order_by(Callback.done_at, Callback.id))
         following = workflow.next_stage(complaint)
+        customer = complaint.customer
+        phone_shown = customer.id in contact_shown_ids(_user(), [customer])  # models.privacy
         return {
             "complaint": complaint,
-            "customer": complaint.customer,
+            "customer": customer,
+            "customer_in_scope": in_scope(customer, _user()),
+            "customer_phone_shown": phone_shown,
+            "customer_phone": customer.phone if phone_shown else mask("phone", customer.phone),
             "next_stage": following,
             "next_action": workflow.stage_action(following) if following else "",
             "progress": workflow.stage_progress(complaint),
@@ -339,7 +352,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
             "complaint_callbacks": callbacks,
             "stage_form": stage_form if stage_form is not None else {},
             "staff_list": _active_staff(),
-            "handover_list": handover_candidates(complaint),
+            "handover_list": handover_candidates(complaint, _user()),  # staff in the user's scope
             "satisfaction_choices": SATISFACTION,
             "channel_choices": CALLBACK_CHANNEL_LIST.offered(),
             "due_html": _complaint_due(self, None, complaint, "due_at"),
@@ -368,7 +381,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
 
     @expose("/stage/", methods=("POST",))
     def stage_view(self):
-        complaint = get_object_or_404(Complaint, Complaint.id == request.args.get("id", type=int))
+        complaint = self.get_one(request.args.get("id"))
         stage = request.form.get("stage", "")
         try:
             on_time = workflow.complete_stage(complaint, stage, _user(), **self._stage_deliverable(stage))
@@ -389,7 +402,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
 
     @expose("/escalate/", methods=("POST",))
     def escalate_view(self):
-        complaint = get_object_or_404(Complaint, Complaint.id == request.args.get("id", type=int))
+        complaint = self.get_one(request.args.get("id"))
         if workflow.escalate([complaint], _user(), request.form.get("reason", "").strip()):
             flash(_("Complaint %(number)s escalated.", number=complaint.number), "success")
         else:
@@ -414,7 +427,7 @@ class RectificationAdmin(DomainModelView):
 
     @expose("/print/")
     def print_view(self):
-        worksheet = get_object_or_404(Rectification, Rectification.id == request.args.get("id", type=int))
+        worksheet = self.get_one(request.args.get("id"))
         complaint = worksheet.complaint
         return self.render("admin/complaints/worksheet.html", worksheet=worksheet, complaint=complaint,
                            field=lambda name: Rectification._meta.fields[name], printed_at=now())
@@ -439,10 +452,10 @@ class CallbacksDueView(RoleBaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         today = now().date()
-        horizon = request.args.get("days", default=0, type=int)
+        horizon = request.args.get("days", default=0, type=int) or 0
         horizon = max(0, min(horizon, 90))
         if request.method == "POST":
-            customer = get_object_or_404(Customer, Customer.id == request.form.get("customer", type=int))
+            customer = scope_or_404(Customer, request.form.get("customer"))
             try:
                 workflow.record_scheduled_callback(
                     customer, _user(), due_date=_parse_date(request.form.get("due_date"), _l("Invalid due date.")),
@@ -453,7 +466,10 @@ class CallbacksDueView(RoleBaseView):
             else:
                 flash(_("Callback to %(customer)s recorded.", customer=str(customer)), "success")
                 return redirect(url_for(".index", days=horizon or None))
-        rows = callbacks_due(today, horizon)
+        rows = callbacks_due(today, horizon, branches=branch_ids(_user()))
+        shown = contact_shown_ids(_user(), [row["customer"] for row in rows])
+        for row in rows:
+            row["phone"] = row["customer"].phone if row["customer"].id in shown else mask("phone", row["customer"].phone)
         return self.render("admin/complaints/callbacks_due.html", rows=rows, today=today, horizon=horizon,
                            channel_choices=CALLBACK_CHANNEL_LIST.offered(), satisfaction_choices=SATISFACTION,
                            posted=request.form if request.method == "POST" else {})

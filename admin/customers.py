@@ -1,23 +1,26 @@
-"""Customer files with the customer's whole story (the customer page), and the filters and
+"""Customer files with the customer's whole story (the customer page: contact details masked
+for people who do not own the customer, the logged "show", anonymisation), and the filters and
 pickers other areas reuse (branch, staff, customer search). Complaints, worksheets and
 callbacks live in admin/complaints.py."""
 from datetime import date
 
-from flask import flash, has_request_context, redirect, request, url_for
+from flask import flash, g, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from playhouse.flask_utils import get_object_or_404
 
-from models import Branch, Customer, Invitation, Staff, Survey
+from models import Customer, Invitation, Staff, Survey
 from models.audit import record
 from models.complaints import CALLBACK_CHANNEL_LIST, CALLBACK_KINDS, SATISFACTION, STAGES
 from models.customer360 import answer_score, customer_story
 from models.clock import now
 from models.i18n import label_of
+from models.privacy import MASKED_FIELDS, anonymise_customer, contact_shown_ids, mask, record_reveal
 from models.recognition import REWARD_PENALTY_KINDS
+from models.scope import branch_choices, scoped
 from models.survey_links import INVITATION_STATUSES, invitation_status, invite_customers
 from models.workflow import WorkflowError, record_scheduled_callback
 
@@ -28,7 +31,10 @@ from .reports import QUADRANT_LABELS
 
 class RelatedFilter(FilterEqual):
     """Equality filter on a foreign key of the listed model itself (no join), whose
-    options are read from the database when the list is shown, not at start-up."""
+    options are read from the database when the list is shown, not at start-up, and are
+    only the rows in the user's branch scope (models.scope). The value must be an id."""
+
+    takes_ids = True  # DomainModelView refuses a value that cannot be an id
 
     def get_options(self, view):
         if not has_request_context():
@@ -38,12 +44,12 @@ class RelatedFilter(FilterEqual):
 
 def branch_filter(column, name=None):
     return RelatedFilter(column=column, name=name or _l("Branch"),
-                       options=lambda: [(b.id, b.name) for b in Branch.select().order_by(Branch.name)])
+                         options=lambda: [(b.id, b.name) for b in branch_choices(_user())])
 
 
 def staff_filter(column, name):
-    return RelatedFilter(column=column, name=name,
-                       options=lambda: [(s.id, str(s)) for s in Staff.select().where(Staff.active).order_by(Staff.name)])
+    return RelatedFilter(column=column, name=name, options=lambda: [
+        (s.id, str(s)) for s in scoped(Staff.select().where(Staff.active).order_by(Staff.name), _user())])
 
 
 # Pickers of a customer or a complaint in forms: DomainModelView makes their loader search
@@ -56,6 +62,25 @@ COMPLAINT_AJAX = {"fields": ["number", "title"], "page_size": 20,
                   "placeholder": _l("Type a complaint number or title")}
 
 
+def _contact_shown(customers):
+    """Remember (on the request) which of these customers' phone and e-mail the user sees."""
+    shown = g.setdefault("contact_shown", set())
+    shown |= contact_shown_ids(_user(), customers)
+    return shown
+
+
+def _contact(view, context, model, name):
+    """Phone / e-mail: in full for the people who own the customer (models.privacy), else
+    masked with a "show" button (a POST that is logged)."""
+    value = getattr(model, name) or ""
+    if not value or model.id in g.get("contact_shown", ()) or model.id in g.get("contact_revealed", ()):
+        return value
+    return Markup('<span class="masked">{}</span> <form method="post" action="{}" class="d-inline reveal-contact">'
+                  '<input type="hidden" name="csrf_token" value="{}">'
+                  '<button type="submit" class="btn btn-link btn-sm p-0 align-baseline">{}</button></form>').format(
+        mask(name, value), url_for("customer.reveal_contact", id=model.id), generate_csrf(), _("show"))
+
+
 class CustomerAdmin(CustomFieldsMixin, DomainModelView):
     custom_entity = "customer"  # the administrator's own fields (System → Custom fields)
     # the columns an office looks a customer up by
@@ -66,13 +91,54 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
                       branch_filter(Customer.branch), staff_filter(Customer.account_manager, _l("Account manager"))]
     column_sortable_list = ["name", "organisation", "grade", "created_at", "first_deal_date"]
     column_default_sort = ("id", True)
-    form_excluded_columns = ["created_at"]
+    # the name links to the customer page; phone and e-mail masked for people who do not own the customer
+    column_formatters = {"name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+        url_for(".details_view", id=m.id), m.name), **{name: _contact for name in MASKED_FIELDS}}
+    details_template = "admin/customers/details.html"
+    form_excluded_columns = ["created_at", "anonymised_at", "complaints", "callbacks", "invitations", "responses"]
     form_widget_args = {"habits": {"rows": 3}, "preferences": {"rows": 3}, "opinions": {"rows": 3}}
     staff_fields = ["account_manager"]
+    anonymise_role = "manager"
 
-    details_template = "admin/customers/details.html"
-    column_formatters = {"name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-        url_for(".details_view", id=m.id), m.name)}
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True) is not False:
+            _contact_shown(rows)
+        return count, rows
+
+    def get_one(self, id):
+        customer = super().get_one(id)
+        _contact_shown([customer])
+        return customer
+
+    def edit_form(self, obj=None):
+        """Someone who sees the contact details masked cannot overwrite them either."""
+        form = super().edit_form(obj)
+        if obj is not None and obj.id not in g.get("contact_shown", ()):
+            for name in MASKED_FIELDS:
+                if name in form:
+                    delattr(form, name)
+        return form
+
+    @expose("/contact/", methods=("POST",))
+    def reveal_contact(self):
+        """"show": the customer's phone and e-mail in full, recorded in the history."""
+        customer = self.get_one(request.args.get("id"))
+        record_reveal(customer, _user())
+        g.setdefault("contact_revealed", set()).add(customer.id)
+        return self.details_view()
+
+    @expose("/anonymise/", methods=("POST",))
+    def anonymise(self):
+        """Erase the customer's identity on request, keep the figures (models.privacy)."""
+        if not _user().has_role(self.anonymise_role):
+            return self.inaccessible_callback("anonymise")
+        customer = self.get_one(request.args.get("id"))
+        if anonymise_customer(customer, _user()):
+            flash(_("The customer file was anonymised: name and contact details erased, figures kept."), "success")
+        else:
+            flash(_("This customer file was already anonymised."), "info")
+        return redirect(url_for(".details_view", id=customer.id))
 
     @action("invite_to_survey", _l("Invite to a survey"))
     def action_invite_to_survey(self, ids):
@@ -86,10 +152,14 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
         return super().render(template, **kwargs)
 
     def _page_context(self, customer, callback_form=None):
-        story = customer_story(customer)
+        story = customer_story(customer, user=_user())
         open_surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
+        visible = customer.id in _contact_shown([customer]) or customer.id in g.get("contact_revealed", ())
         return {
             "customer": customer,
+            "may_anonymise": _user() is not None and _user().has_role(self.anonymise_role),
+            "contact_visible": visible,
+            "masked": {name: mask(name, getattr(customer, name) or "") for name in MASKED_FIELDS},
             "story": story,
             "answer_score": answer_score,
             "label": lambda choices, code: label_of(choices, code),
@@ -110,7 +180,7 @@ class CustomerAdmin(CustomFieldsMixin, DomainModelView):
         }
 
     def _customer_or_404(self):
-        return get_object_or_404(Customer, Customer.id == request.args.get("id", type=int))
+        return self.get_one(request.args.get("id"))  # in the user's scope, else 404
 
     @expose("/callback/", methods=("POST",))
     def log_callback(self):

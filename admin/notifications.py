@@ -3,7 +3,7 @@ the outbox (status, attempts, last error, resend), the group robots per branch, 
 settings as a typed form and a test message per channel. Rules live in models.notifications."""
 import json
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -17,6 +17,8 @@ from models.i18n import label_of
 from models.notifications import (NOTIFY_DEFAULTS, NOTIFY_LABELS, Event, Person, check_setting, email_configured, notify_rules,
                                   write_events)
 from models.outbox import ROBOT_EVENTS, EVENT_KINDS, STATUSES, resend
+from models.privacy import masked_recipient, recipients_shown
+from models.scope import get_in_scope, parse_id
 from models.settings import notification_settings
 
 from .base import DomainModelView, RoleBaseView, _user
@@ -41,7 +43,7 @@ class MyNotificationsView(RoleBaseView):
         user = _user()
         if request.method == "POST":
             return self._save_preferences(user)
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = min(max(request.args.get("page", 1, type=int), 1), 10 ** 6)
         query = Notification.select().where(Notification.user == user.id)
         if request.args.get("unread") == "1":
             query = query.where(Notification.read_at.is_null())
@@ -79,7 +81,9 @@ class MyNotificationsView(RoleBaseView):
     @expose("/open/<int:notification_id>")
     def open(self, notification_id):
         """Mark one notification read and go to the page where you act on it."""
-        item = Notification.get_or_none((Notification.id == notification_id) & (Notification.user == _user().id))
+        number = parse_id(notification_id)  # beyond any id: not one of yours either
+        item = Notification.get_or_none((Notification.id == number) & (Notification.user == _user().id)) \
+            if number else None
         if item is None:
             abort(404)
         if item.read_at is None:
@@ -107,9 +111,20 @@ def _complaint_link(view, context, model, name):
                                                 model.complaint.number)
 
 
+def _recipient(view, context, model, name):
+    """A customer's address (an invitation sent to them) in full only to those who own the
+    customer (models.privacy.recipients_shown), masked to everyone else."""
+    value = getattr(model, name) or ""
+    if model.id in g.get("recipients_shown", ()):
+        return value
+    return masked_recipient(model.channel, value) if name == "recipient" else value
+
+
 class OutboxAdmin(DomainModelView):
     """Every message that left or is leaving: status, attempts, last error; failed and in-doubt
-    ones can be sent again. Recipients are personal data: managers and up."""
+    ones can be sent again. Recipients are personal data: managers and up; a manager sees the
+    messages about their branches' complaints, invitations and group robots (models.scope),
+    a customer's address masked unless they own the customer (models.privacy)."""
 
     required_role = "manager"
     can_create = False
@@ -118,7 +133,7 @@ class OutboxAdmin(DomainModelView):
     details_template = "admin/notifications/outbox_details.html"
     column_list = ["created_at", "kind", "channel", "recipient", "subject", "status", "attempts", "next_attempt_at",
                    "sent_at", "last_error", "complaint"]
-    column_formatters = {"status": _status_badge, "complaint": _complaint_link,
+    column_formatters = {"status": _status_badge, "complaint": _complaint_link, "recipient": _recipient,
                          "last_error": lambda v, c, m, n: (m.last_error or "")[:120]}
     column_filters = ["status", "channel", "kind", "created_at", "sent_at"]
     column_searchable_list = ["recipient", "subject"]
@@ -133,6 +148,17 @@ class OutboxAdmin(DomainModelView):
     def delete_model(self, model):
         abort(403)
 
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True) is not False:
+            g.setdefault("recipients_shown", set()).update(recipients_shown(_user(), rows))
+        return count, rows
+
+    def get_one(self, id):
+        message = super().get_one(id)
+        g.setdefault("recipients_shown", set()).update(recipients_shown(_user(), [message]))
+        return message
+
     @action("resend", _l("Send again"), _l("Send the selected failed or in-doubt messages again?"))
     def action_resend(self, ids):
         count = resend([int(i) for i in ids if str(i).isdigit()])
@@ -140,8 +166,8 @@ class OutboxAdmin(DomainModelView):
 
     @expose("/details/")
     def details_view(self):
-        message_id = request.args.get("id", type=int)
-        self._template_args["attempts"] = list(DeliveryAttempt.select().where(DeliveryAttempt.message == message_id)
+        message = self.get_one(request.args.get("id"))  # in the user's branch scope, else 404
+        self._template_args["attempts"] = list(DeliveryAttempt.select().where(DeliveryAttempt.message == message.id)
                                                .order_by(DeliveryAttempt.at, DeliveryAttempt.id))
         self._template_args["status_label"] = lambda code: label_of(STATUSES, code)
         return super().details_view()
@@ -252,7 +278,7 @@ class NotificationSettingsView(RoleBaseView):
                 return redirect(url_for(".index"))
             event.people = [Person("test", current_user.username, [], mobile=target, wants_email=False, wants_sms=True)]
         elif channel == "robot":
-            endpoint = ChannelEndpoint.get_or_none(ChannelEndpoint.id == request.form.get("endpoint", type=int))
+            endpoint = get_in_scope(ChannelEndpoint, request.form.get("endpoint"), _user())
             if endpoint is None:
                 abort(404)
             event.robots = [endpoint]

@@ -11,22 +11,23 @@ from flask_admin import expose
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from playhouse.flask_utils import get_object_or_404
 from pygal.style import Style
 
-from models import AnonymousFeedback, Award, Branch, Complaint, Invitation, Response, Staff, Survey
+from models import AnonymousFeedback, Award, Branch, Complaint, Customer, Invitation, Response, Staff, Survey
 from models import reports
 from models.clock import now
 from models.complaints import CATEGORY_LIST
 from models.customers import GRADE_LIST
 from models.feedback import feedback_counts
 from models.i18n import label_of
+from models.privacy import contact_shown_ids, mask
 from models.recognition import AWARD_KINDS, STAR_KINDS, NotACandidate, approve_service_star
+from models.scope import branch_choices, branch_ids, figure_branches, get_in_scope, ranking_for, scoped
 from models.surveys import DIMENSION_LIST, QUESTION_KINDS
 
 from redirects import safe_next
 
-from .base import DashboardView, RoleBaseView
+from .base import DashboardView, RoleBaseView, _user, scope_or_404
 
 PERIOD_LABELS = {"week": _l("By week"), "month": _l("By month"), "quarter": _l("By quarter"),
                  "custom": _l("Custom")}
@@ -106,14 +107,22 @@ def period_from_args(default_kind, kinds):
 
 
 def _int_arg(name, model):
-    """The id in ?name= if such a row exists; a bad or unknown id is reported and ignored."""
+    """The id in ?name= if such a row exists in the user's branch scope; a bad, unknown or
+    out-of-scope id is reported the same way and ignored."""
     raw = request.args.get(name, "")
     if not raw:
         return None
-    if raw.isdigit() and model.select().where(model.id == int(raw)).exists():
-        return int(raw)
-    flash(_("Unknown %(what)s %(value)s: filter ignored.", what=name, value=raw), "error")
+    row = get_in_scope(model, raw, _user())
+    if row is not None:
+        return row.id
+    flash(_("Unknown %(what)s %(value)s: filter ignored.", what=name, value=raw[:20]), "error")
     return None
+
+
+def _figures_branch(branch):
+    """The `branch` argument of the figures: the chosen branch, else the user's branches (or
+    None for every branch: the director and the administrator)."""
+    return figure_branches(_user(), branch)[0]
 
 
 def _grade_arg():
@@ -125,12 +134,25 @@ def _grade_arg():
 
 
 def _branches():
-    return list(Branch.select(Branch.id, Branch.name).order_by(Branch.name))
+    return branch_choices(_user())
+
+
+# the query arguments the scoring pages read; links keep these and nothing else
+PAGE_ARGS = ("period", "at", "from", "to", "branch", "staff", "grade", "trend", "quadrant")
+
+
+def kept_args(**changes):
+    """The page's own query arguments (PAGE_ARGS) with `changes`, for links to the same page:
+    anything else in the query string (e.g. ?endpoint= or ?_method=, which url_for would take
+    as its own arguments) is dropped."""
+    args = {k: v[:40] for k, v in request.args.items() if k in PAGE_ARGS}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v is not None}
 
 
 def _nav(period):
     """Query args of the previous and next period, keeping the other filters."""
-    args = {k: v for k, v in request.args.items() if k not in ("at", "from", "to")}
+    args = {k: v for k, v in kept_args().items() if k not in ("at", "from", "to")}
     if period.kind == "custom":
         return None, None
     return ({**args, "period": period.kind, "at": period.previous().start.date().isoformat()},
@@ -144,9 +166,14 @@ CHART_STYLE = Style(background="transparent", plot_background="#ffffff", font_fa
                     major_label_font_size=13, legend_font_size=14, title_font_size=16)
 
 
+_SVG_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+
+
 def _svg(chart):
-    # js=[]: pygal's default tooltips script comes from a CDN; the app must work offline.
-    return Markup(chart.render(is_unicode=True))
+    # js=[]: pygal's default tooltips script comes from a CDN; the app must work offline. The
+    # inline config script it still writes is dropped: it only feeds that tooltips script, and
+    # the Content-Security-Policy would refuse it.
+    return Markup(_SVG_SCRIPT.sub("", chart.render(is_unicode=True)))
 
 
 def trend_charts(rows):
@@ -211,10 +238,13 @@ class BranchRankingView(ManagerView):
         if problem:
             flash(_('The setting "ranking_weights" is not valid, the default weights are used: '
                     '{"sla": 0.4, "satisfaction": 0.4, "complaints": 0.2}.'), "warning")
-        rows = reports.branch_ranking(period.start, period.end, grade=grade, weights=weights)
+        rows = ranking_for(reports.branch_ranking(period.start, period.end, grade=grade, weights=weights),
+                           branch_ids(_user()))
         links = {}
         if not grade:
             for row in rows:
+                if not row["in_scope"]:
+                    continue  # another branch: its rank and scores, not its complaints
                 links[row["branch_id"]] = list_url("complaint", [
                     (Complaint.received_at, "DateTimeBetweenFilter", between(period)),
                     (Complaint.branch, "RelatedFilter", row["branch_id"])])
@@ -231,7 +261,7 @@ class StaffScoreboardView(ManagerView):
     def index(self):
         period = period_from_args("month", ("month", "quarter"))
         branch = _int_arg("branch", Branch)
-        rows = reports.staff_scoreboard(period.start, period.end, branch=branch)
+        rows = reports.staff_scoreboard(period.start, period.end, branch=_figures_branch(branch))
         kind = STAR_KINDS[period.kind]
         awarded = {a.staff_id: a for a in Award.select().where(Award.kind == kind, Award.period == period.label)}
         previous, following = _nav(period)
@@ -247,7 +277,7 @@ class StaffScoreboardView(ManagerView):
         period_label = request.form.get("period", "").strip()
         staff_id = request.form.get("staff_id", "")
         back = safe_next(request.form.get("next")) or url_for(".index")
-        staff = Staff.get_or_none(Staff.id == int(staff_id)) if staff_id.isdigit() else None
+        staff = get_in_scope(Staff, staff_id, _user())  # a staff member of the user's branches
         if staff is None:
             flash(_("Not approved: choose a staff member from the candidate list of a month or quarter."), "error")
             return redirect(back)
@@ -269,7 +299,7 @@ class StaffScoreboardView(ManagerView):
 
     @expose("/certificate/<int:award_id>/")
     def certificate(self, award_id):
-        award = get_object_or_404(Award, Award.id == award_id)
+        award = scope_or_404(Award, award_id)
         return self.render("admin/reports/certificate.html", award=award, staff=award.staff,
                            branch=award.staff.branch, kind_label=label_of(AWARD_KINDS, award.kind))
 
@@ -284,7 +314,7 @@ class SurveyAnalyticsView(ManagerView):
             period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
         else:
             period = period_from_args("month", ("week", "month", "quarter", "custom"))
-        rows = reports.survey_overview(period.start, period.end)
+        rows = reports.survey_overview(period.start, period.end, branch=_figures_branch(None))  # the user's branches
         for row in rows:
             counts = [n for _period, n in row["weekly"]]
             row["sparkline"] = sparkline(counts, _("Responses per week, last %(n)d weeks: %(counts)s", n=len(counts),
@@ -296,22 +326,23 @@ class SurveyAnalyticsView(ManagerView):
 
     @expose("/<int:survey_id>/")
     def survey(self, survey_id):
-        survey = get_object_or_404(Survey, Survey.id == survey_id)
+        survey = scope_or_404(Survey, survey_id)
         if not request.args.get("period"):
             period = reports.custom_period((now() - timedelta(days=89)).date(), now().date())
         else:
             period = period_from_args("month", ("week", "month", "quarter", "custom"))
         branch, staff = _int_arg("branch", Branch), _int_arg("staff", Staff)
-        figures = reports.survey_analytics(survey, period.start, period.end, branch=branch, staff=staff)
-        staff_list = list(Staff.select(Staff.id, Staff.name, Staff.employee_no).where(Staff.active == True)  # noqa: E712
-                          .order_by(Staff.name))
+        figures = reports.survey_analytics(survey, period.start, period.end, branch=_figures_branch(branch),
+                                           staff=staff)
+        staff_list = list(scoped(Staff.select(Staff.id, Staff.name, Staff.employee_no, Staff.branch)
+                                 .where(Staff.active == True).order_by(Staff.name), _user()))  # noqa: E712
         questions = [item["question"] for item in figures["questions"]]
         sections = {"csat": any(q.kind == "rating" for q in questions),
                     "nps": any(q.kind == "score" for q in questions),
                     "dimensions": any(q.kind == "rating" and q.dimension for q in questions),
                     "servqual": any(q.kind == "servqual" for q in questions),
                     "comments": any(q.kind == "text" for q in questions)}
-        feedback = feedback_counts(period.start, period.end, branch=branch, survey=survey)
+        feedback = feedback_counts(period.start, period.end, branch=_figures_branch(branch), survey=survey)
         feedback_link = list_url("anonymous_feedback", [
             (AnonymousFeedback.survey, "RelatedFilter", survey.id),
             (AnonymousFeedback.received_at, "DateTimeBetweenFilter", between(period))]
@@ -355,10 +386,25 @@ class CustomerQuadrantView(ManagerView):
         quadrant = request.args.get("quadrant", "silent_protester")
         if quadrant not in reports.QUADRANTS:
             quadrant = "silent_protester"
-        placed = reports.customer_quadrants(period.start, period.end, branch=branch, grade=grade)
+        placed = reports.customer_quadrants(period.start, period.end, branch=_figures_branch(branch), grade=grade)
+        _mask_phones(placed)
         return self.render("admin/reports/quadrants.html", period=period, placed=placed, quadrant=quadrant,
+                           kept_args=kept_args,
                            quadrant_labels=QUADRANT_LABELS, branch=branch, grade=grade, branches=_branches(),
                            satisfied_at=reports.SATISFIED_AT)
+
+
+def _mask_phones(placed):
+    """The quadrant lists show a phone in full only to the people who own the customer
+    (models.privacy); the customer page has the logged "show"."""
+    ids = [row["customer_id"] for rows in placed.values() for row in rows]
+    customers = list(Customer.select(Customer.id, Customer.branch, Customer.account_manager)
+                     .where(Customer.id.in_(ids))) if ids else []
+    shown = contact_shown_ids(_user(), customers)
+    for rows in placed.values():
+        for row in rows:
+            if row["customer_id"] not in shown:
+                row["phone"] = mask("phone", row["phone"])
 
 
 class ScoringDashboardView(DashboardView):
@@ -372,10 +418,15 @@ class ScoringDashboardView(DashboardView):
         if trend_kind not in ("week", "month"):
             trend_kind = "week"
         branch = _int_arg("branch", Branch)
-        summary = reports.dashboard_summary(period, trend_kind, branch=branch)
+        summary = reports.dashboard_summary(period, trend_kind, branch=_figures_branch(branch))
         rates_chart, received_chart = trend_charts(summary["trend"])
         previous, following = _nav(period)
-        return self.render("admin/dashboard.html", summary=summary, period=period, links=dashboard_links(summary, branch),
+        # a manager of one branch: the lists behind the figures are filtered to it, like the figures
+        # (a complaint list also shows the complaints their branch is named responsible for)
+        scope = branch_ids(_user())
+        link_branch = branch or (next(iter(scope)) if scope is not None and len(scope) == 1 else None)
+        return self.render("admin/dashboard.html", summary=summary, period=period,
+                           links=dashboard_links(summary, link_branch),
                            category_label=CATEGORY_LIST.label,
                            rates_chart=rates_chart, received_chart=received_chart, branch=branch,
                            branches=_branches(), period_labels=PERIOD_LABELS, previous=previous, following=following)

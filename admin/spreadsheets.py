@@ -16,6 +16,8 @@ from exports.log import finish_export, start_export
 from exports.reports import REPORT_KINDS, REPORT_OF_PERIOD, report_filename, report_period, report_sheets
 from exports.writers import XLSX_MIMETYPE
 from models.clock import now
+from models.reports import FIRST_DAY, LAST_DAY
+from models.scope import branch_choices, branch_ids
 
 from .base import RoleBaseView
 
@@ -37,7 +39,7 @@ class ReportWorkbookView(RoleBaseView):
             day = date.fromisoformat(request.args.get("day") or now().date().isoformat())
         except ValueError:
             day = None
-        if kind not in REPORT_KINDS or day is None:
+        if kind not in REPORT_KINDS or day is None or not FIRST_DAY <= day <= LAST_DAY:
             return None
         return report_period(kind, day)
 
@@ -56,9 +58,13 @@ class ReportWorkbookView(RoleBaseView):
         if period is None:
             flash(_("Choose a report and a valid date."), "error")
             return redirect(url_for(".index"))
-        log = start_export(_user(), f"report:{REPORT_OF_PERIOD[period.kind]}", "xlsx",
-                           {"from": period.start.isoformat(" "), "to": period.end.isoformat(" ")})
-        return xlsx_response(report_sheets(period), report_filename(period),
+        branches = branch_ids(_user())
+        filters = {"from": period.start.isoformat(" "), "to": period.end.isoformat(" ")}
+        if branches is not None:
+            filters["branches"] = [b.name for b in branch_choices(_user())]
+        # the satisfaction table and the responses name customers
+        log = start_export(_user(), f"report:{REPORT_OF_PERIOD[period.kind]}", "xlsx", filters, personal_data=True)
+        return xlsx_response(report_sheets(period, branches=branches), report_filename(period),
                              lambda rows: finish_export(log, rows))
 
 
@@ -116,7 +122,7 @@ class CustomerImportView(RoleBaseView):
         data = upload.stream.read(self._limit() + 1)
         try:
             extension = importer.check_upload(upload.filename, data, self._limit())
-            preview = importer.preview_customers(data, extension, self._max_rows())
+            preview = importer.preview_customers(data, extension, self._max_rows(), _user())
         except importer.ImportFileError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".index"))
@@ -142,7 +148,7 @@ class CustomerImportView(RoleBaseView):
             return redirect(url_for(".index"))
         try:
             # checked again: the database may have changed since the preview
-            preview = importer.preview_customers(data, staged["ext"], self._max_rows())
+            preview = importer.preview_customers(data, staged["ext"], self._max_rows(), _user())
             created = importer.import_customers(preview, mode, _user())
         except importer.ImportFileError as exc:
             flash(str(exc), "error")

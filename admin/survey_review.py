@@ -2,7 +2,7 @@
 count or reject them) and anonymous feedback (staff mark it reviewed with a note). The
 rules are in models.survey_guard, models.answers (release_held, reject_held) and
 models.feedback; these views only list and call."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual
@@ -16,7 +16,8 @@ from models.i18n import label_of
 
 from .base import DomainModelView, _user
 from .customers import branch_filter
-from .surveys import SECONDS, SECONDS_DETAIL, response_details, survey_filter
+from .surveys import (SECONDS, SECONDS_DETAIL, ResponseContactMasked, _response_contact, response_details,
+                      survey_filter)
 
 
 class ReviewOnly(DomainModelView):
@@ -38,7 +39,7 @@ def _response_link(view, context, model, name):
     return Markup('<a href="{}">#{}</a>').format(url_for("response.details_view", id=model.id), model.id)
 
 
-class HeldResponseAdmin(ReviewOnly):
+class HeldResponseAdmin(ResponseContactMasked, ReviewOnly):
     """Submissions held for review (models.survey_guard): stored, not counted. Count the
     genuine ones (their follow-up opens then) or mark them as not a customer's answer."""
 
@@ -47,7 +48,7 @@ class HeldResponseAdmin(ReviewOnly):
     column_list = ["id", "survey", "open_link", "branch", "submitted_at", "hold_reason", "contact_name",
                    "contact_phone"]
     column_labels = {"id": _l("Response")}
-    column_formatters = {"id": _response_link}
+    column_formatters = {"id": _response_link, "contact_name": _response_contact, "contact_phone": _response_contact}
     column_filters = [survey_filter(Response.survey), "hold_reason", "submitted_at"]
     column_default_sort = ("submitted_at", True)
     column_details_exclude_list = ["form_nonce"]
@@ -59,7 +60,7 @@ class HeldResponseAdmin(ReviewOnly):
     @expose("/details/")
     def details_view(self):
         """The response with its answers (the same page as under Responses)."""
-        self._template_args.update(response_details(request.args.get("id", type=int)))
+        self._template_args.update(response_details(self.get_one(request.args.get("id")).id))  # 404 out of scope
         return super().details_view()
 
     def _review(self, ids, decide, done_message):
@@ -118,9 +119,7 @@ class AnonymousFeedbackAdmin(ReviewOnly):
 
     @expose("/review/<int:feedback_id>", methods=("POST",))
     def review(self, feedback_id):
-        feedback = AnonymousFeedback.get_or_none(AnonymousFeedback.id == feedback_id)
-        if feedback is None:
-            abort(404)
+        feedback = self.get_one(feedback_id)  # in the user's branch scope, else 404
         note = request.form.get("review_note", "")
         try:
             mark_reviewed(feedback, _user(), note)

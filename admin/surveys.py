@@ -14,11 +14,9 @@ from flask_admin.contrib.peewee.form import InlineFormAdmin
 from flask_admin.model import typefmt
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from markupsafe import Markup
-from playhouse.flask_utils import get_object_or_404
-from wtforms.fields import HiddenField
-from wtforms.validators import Optional
 
-from models import AnonymousFeedback, Answer, Branch, Choice, Customer, Invitation, OpenLink, Question, Response, Survey
+from models import (AnonymousFeedback, Answer, Branch, Choice, Complaint, Customer, Invitation, OpenLink, Question,
+                    Response, Survey)
 from models.audit import record
 from models.clock import now
 from models.customers import CUSTOMER_KIND_LIST, GRADE_LIST, LIFECYCLE_LIST
@@ -29,11 +27,13 @@ from models.survey_links import (BULK_LIMIT, INVITATION_STATUSES, customers_matc
                                  survey_summary)
 from models.reports import survey_response_rates
 from models.survey_templates import TEMPLATES, create_from_template, template_choices, template_preview
+from models.privacy import mask, response_contact_shown_ids
+from models.scope import branch_choices, branch_ids, get_in_scope, ids_in_scope, parse_id, scoped
 from models.surveys import RESPONSE_STATUSES
 from surveys.links import (content_disposition, link_place, poster_address, public_address_problem, public_url,
                            qr_bytes, qr_download_name, qr_svg_inline)
 
-from .base import DomainModelView, ReadOnlyModelView, _user, attach_related
+from .base import INLINE_ID, DomainModelView, ReadOnlyModelView, _user, attach_related, scope_or_404
 from .customers import COMPLAINT_AJAX, CUSTOMER_AJAX, RelatedFilter, branch_filter
 
 
@@ -42,10 +42,6 @@ def survey_filter(column):
                          options=lambda: [(s.id, s.title) for s in Survey.select().order_by(Survey.id.desc())])
 
 
-# Flask-Admin's peewee converter only knows the old PrimaryKeyField: without this, the
-# AutoField id of an inline row is a required number and a NEW question or choice
-# cannot be added (the browser sends an empty id).
-INLINE_ID = {"form_overrides": {"id": HiddenField}, "form_args": {"id": {"validators": [Optional()]}}}
 
 
 class QuestionInline(InlineFormAdmin):
@@ -92,17 +88,12 @@ class SurveyAdmin(DomainModelView):
         doomed = [str(entry.get_pk()) for entry in questions.entries if questions.should_delete(entry)]
         refuse_if_answered([int(i) for i in doomed if i.isdigit()])
 
-    def on_model_delete(self, model):
-        if Response.select().where(Response.survey == model).exists():
-            raise ValueError(_("%(survey)s has responses: switch it off (Active) instead of deleting it.",
-                               survey=model.title))
-
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         if kwargs.get("execute", True) is not False:
             # two grouped queries for the page's response rates, read by the column formatter
             # (kept on the request, not on the view object that all requests share)
-            g.survey_rates = survey_response_rates([row.id for row in rows])
+            g.survey_rates = survey_response_rates([row.id for row in rows], branch=_figures_branch())
         return count, rows
 
     @expose("/templates/", methods=("GET", "POST"))
@@ -122,17 +113,17 @@ class SurveyAdmin(DomainModelView):
 
     @expose("/details/")
     def details_view(self):
-        survey = Survey.get_or_none(Survey.id == request.args.get("id", type=int))  # None: Flask-Admin redirects
-        if survey is not None:
-            questions = list(Question.select().where(Question.survey == survey).order_by(Question.position))
-            self._template_args.update(
-                survey_questions=questions,
-                open_links=list(OpenLink.select().where(OpenLink.survey == survey).order_by(OpenLink.id)),
-                status_counts=survey_summary(survey), status_labels=INVITATION_STATUSES,
-                rate=survey_response_rates([survey.id])[survey.id], rate_text=response_rate_text,
-                public_url=public_url,
-                question_kind=lambda code: label_of(Question.kind.choices, code),
-                address_problem=public_address_problem())
+        survey = self.get_one(request.args.get("id"))
+        questions = list(Question.select().where(Question.survey == survey).order_by(Question.position))
+        self._template_args.update(
+            survey_questions=questions,
+            open_links=list(scoped(OpenLink.select().where(OpenLink.survey == survey).order_by(OpenLink.id),
+                                   _user())),
+            status_counts=survey_summary(survey, branches=branch_ids(_user())), status_labels=INVITATION_STATUSES,
+            rate=survey_response_rates([survey.id], branch=_figures_branch())[survey.id],
+            rate_text=response_rate_text, public_url=public_url, link_branches=_link_branches(),
+            question_kind=lambda code: label_of(Question.kind.choices, code),
+            address_problem=public_address_problem())
         return super().details_view()
 
     @expose("/templates/<kind>/<language>/preview")
@@ -154,21 +145,39 @@ class SurveyAdmin(DomainModelView):
 
     @expose("/open-link/", methods=("POST",))
     def new_open_link(self):
-        """One click from the survey page: a new open link, straight to its printable QR code."""
-        survey = get_object_or_404(Survey, Survey.id == request.form.get("survey", type=int))
+        """One click from the survey page: a new open link, straight to its printable QR code.
+        A manager of some branches makes a link of one of them (its answers count for it);
+        the director and the administrator make a link of the whole office."""
+        survey = scope_or_404(Survey, request.form.get("survey"))
         label = request.form.get("label", "").strip()[:100]
-        link = OpenLink.create(survey=survey, label=label)
+        branches = _link_branches()
+        branch = None
+        if branches:
+            branch = scope_or_404(Branch, request.form.get("branch") or branches[0].id)
+        link = OpenLink.create(survey=survey, label=label, branch=branch)
         record(link, "create", _user())
         return redirect(url_for("openlink.print_qr", link_id=link.id))
 
     @action("invite_closed_complaints", _l("Invite the customers of closed complaints (callback survey)"))
     def action_invite_closed_complaints(self, ids):
         created = 0
-        for survey in Survey.select().where(Survey.id.in_(ids)):
-            for invitation in invite_closed_complaints(survey):
+        closed = scoped(Complaint.select(), _user())
+        for survey in Survey.select().where(Survey.id.in_([int(i) for i in ids])):
+            for invitation in invite_closed_complaints(survey, complaints=closed):
                 record(invitation, "create", _user())
                 created += 1
         flash(_("%(n)d invitations created.", n=created), "success")
+
+
+def _figures_branch():
+    """The `branch` argument of models.reports figures for the user: None or a list of ids."""
+    branches = branch_ids(_user())
+    return None if branches is None else sorted(branches)
+
+
+def _link_branches():
+    """The branches a limited-scope user makes open links for (empty: the whole office)."""
+    return [] if branch_ids(_user()) is None else branch_choices(_user())
 
 
 def refuse_if_answered(question_ids):
@@ -197,7 +206,7 @@ class LinkQrMixin:
     """QR code downloads (PNG, SVG) and a printable page for a link of this view's model."""
 
     def _link(self, link_id):
-        return get_object_or_404(self.model, self.model.id == link_id)
+        return scope_or_404(self.model, link_id)
 
     @expose("/qr/<int:link_id>.<kind>")
     def qr(self, link_id, kind):
@@ -242,16 +251,16 @@ def _link_column(view, context, model, name):
 def survey_from_request(view):
     """The survey a "New …" form was opened from: ?survey=N, else the survey filter of the
     list it was opened from (Flask-Admin passes that list's address in ?url=)."""
-    survey_id = request.args.get("survey", type=int)
+    survey_id = parse_id(request.args.get("survey"))
     if survey_id is None and request.args.get("url"):
         query = dict(parse_qsl(urlsplit(request.args["url"]).query))
         for index, flt in enumerate(view._filters or ()):
             if getattr(flt, "column", None) is getattr(view.model, "survey", None):
                 arg = view.get_filter_arg(index, flt)
                 values = [v for k, v in query.items() if re.fullmatch(rf"flt\d+_{re.escape(arg)}", k)]
-                if values and values[0].isdigit():
-                    survey_id = int(values[0])
-    return Survey.get_or_none(Survey.id == survey_id) if survey_id else None
+                if values and parse_id(values[0]):
+                    survey_id = parse_id(values[0])
+    return get_in_scope(Survey, survey_id, _user()) if survey_id else None
 
 
 class SurveyPreselected:
@@ -340,6 +349,11 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     form_excluded_columns = ["token", "created_at", "opened_at", "answered_at", "responses", "delivery_channel",
                              "delivery_status", "delivery_error", "remind_at"]
 
+    def on_model_change(self, form, model, is_created):
+        """A personal link is for a customer (or a closed complaint's customer)."""
+        if model.customer_id is None and model.complaint_id is None:
+            raise ValueError(str(_l("An invitation needs a customer or a complaint.")))
+
     @action("print_letters", _l("Print invitation letters"))
     def action_print_letters(self, ids):
         invitations = list(Invitation.select().where(Invitation.id.in_([int(i) for i in ids])).order_by(Invitation.id))
@@ -364,8 +378,12 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
         """Confirm, then queue the personal invitations for delivery (models.notifications.send_invitations:
         spaced out at the set rate; unsubscribed customers and those without an address are skipped)."""
         from models.notifications import send_invitations
-        source = request.values.get("ids", "")
-        ids = [int(i) for i in source.split(",") if i.strip().isdigit()][:BULK_LIMIT]
+        source = request.values.get("ids", "")[:20000]
+        ids = [parse_id(i) for i in source.split(",") if i.strip()][:BULK_LIMIT]
+        if None in ids:
+            abort(400)
+        if set(ids) - ids_in_scope(Invitation, ids, _user()):
+            abort(404)  # an invitation out of the user's branch scope (or gone)
         channel = request.values.get("channel", "email")
         if not ids or channel not in ("email", "sms"):
             flash(_("Select the invitations to send first."), "error")
@@ -388,26 +406,32 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     def invite_filtered(self):
         """Invite every customer of a filtered list (branch, grade, lifecycle, kind)."""
         source = request.form if request.method == "POST" else request.args
-        criteria = {"branch_id": source.get("branch", type=int), "grade": source.get("grade") or None,
-                    "lifecycle": source.get("lifecycle") or None, "kind": source.get("kind") or None,
+        branch = source.get("branch") or None
+        if branch is not None:
+            branch = scope_or_404(Branch, branch).id
+        criteria = {"branch_id": branch, "grade": _choice(source, "grade", GRADE_LIST),
+                    "lifecycle": _choice(source, "lifecycle", LIFECYCLE_LIST),
+                    "kind": _choice(source, "kind", CUSTOMER_KIND_LIST),
                     "include_churned": source.get("include_churned") == "y"}
-        matching = customers_matching(**criteria)
+        matching = scoped(customers_matching(**criteria), _user(), Customer)
         if request.method == "POST":
             back_args = {k: v for k, v in request.form.to_dict().items() if k != "csrf_token"}
-            return self._create_invitations(request.form.get("survey", type=int), [c.id for c in matching],
+            return self._create_invitations(request.form.get("survey"), [c.id for c in matching],
                                             request.form.get("expires_in_days", "").strip(),
                                             back=url_for(".invite_filtered", **back_args))
         surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
         return self.render("admin/surveys/invite_filtered.html", surveys=surveys, count=matching.count(),
-                           selected_survey=source.get("survey", type=int),
-                           criteria=source, branches=list(Branch.select().order_by(Branch.name)),
+                           selected_survey=parse_id(source.get("survey")),
+                           criteria=source, branches=branch_choices(_user()),
                            grades=GRADE_LIST, lifecycles=LIFECYCLE_LIST, kinds=CUSTOMER_KIND_LIST)
 
     def _create_invitations(self, survey_id, customer_ids, days, back):
-        survey = Survey.get_or_none(Survey.id == survey_id)
+        survey = get_in_scope(Survey, survey_id, _user())
         if survey is None or not customer_ids:
             flash(_("Choose a survey and at least one customer."), "error")
             return redirect(back)
+        if set(customer_ids) - ids_in_scope(Customer, customer_ids, _user()):
+            abort(404)
         if days and not (days.isdigit() and 1 <= int(days) <= 366):
             flash(_("Validity must be a whole number of days from 1 to 366."), "error")
             return redirect(back)
@@ -426,16 +450,24 @@ class InvitationAdmin(SurveyPreselected, LinkQrMixin, DomainModelView):
     @expose("/bulk/", methods=("POST",))
     def bulk_invite(self):
         """Target of the customer list's "Invite to a survey" action (the ticked customers)."""
-        customer_ids = [i for i in request.form.getlist("customer") if i.isdigit()]
-        return self._create_invitations(request.form.get("survey", type=int), customer_ids,
+        customer_ids = [parse_id(i) for i in request.form.getlist("customer")[:BULK_LIMIT + 1]]
+        if None in customer_ids:
+            abort(400)
+        return self._create_invitations(request.form.get("survey"), customer_ids,
                                         request.form.get("expires_in_days", "").strip(),
                                         back=url_for("customer.index_view"))
+
+
+def _choice(source, name, choices):
+    """A choice code from the query or form, or None when absent or not one of `choices`."""
+    value = source.get(name) or None
+    return value if value in dict(choices) else None
 
 
 def invite_form(view, customer_ids):
     """The page the customer list's action shows: which survey, how long the links stay valid."""
     surveys = [s for s in Survey.select().where(Survey.active).order_by(Survey.id.desc()) if s.is_open()]
-    count = Customer.select().where(Customer.id.in_([int(i) for i in customer_ids])).count()
+    count = scoped(Customer.select().where(Customer.id.in_([int(i) for i in customer_ids])), _user()).count()
     return view.render("admin/surveys/invite.html", surveys=surveys, customer_ids=customer_ids, count=count)
 
 
@@ -461,10 +493,35 @@ def _status_badge(view, context, model, name):
     return Markup('<span class="badge badge-{}">{}</span>').format(css, label_of(RESPONSE_STATUSES, model.status))
 
 
-class ResponseAdmin(ReadOnlyModelView):
+def _response_contact(view, context, model, name):
+    """The callback contact a respondent left: in full to the managers of the response's branch
+    and the owner of its follow-up (models.privacy), masked to everyone else."""
+    value = getattr(model, name) or ""
+    if not value or model.id in g.get("response_contact_shown", ()):
+        return value
+    return mask("phone", value) if name == "contact_phone" else value[:1] + "**"
+
+
+class ResponseContactMasked:
+    """Mixin of the response lists: remembers whose callback contact the user sees in full."""
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True) is not False:
+            g.setdefault("response_contact_shown", set()).update(response_contact_shown_ids(_user(), rows))
+        return count, rows
+
+    def get_one(self, id):
+        response = super().get_one(id)
+        g.setdefault("response_contact_shown", set()).update(response_contact_shown_ids(_user(), [response]))
+        return response
+
+
+class ResponseAdmin(ResponseContactMasked, ReadOnlyModelView):
     details_template = "admin/surveys/response_details.html"
     column_list = ["id", "survey", "customer", "branch", "staff", "submitted_at", "status", "followup_complaint"]
-    column_formatters = {"followup_complaint": _followup_link, "status": _status_badge}
+    column_formatters = {"followup_complaint": _followup_link, "status": _status_badge,
+                         "contact_name": _response_contact, "contact_phone": _response_contact}
     column_filters = [survey_filter(Response.survey), "submitted_at", branch_filter(Response.branch), "status",
                       FilterEmpty(column=Response.followup_complaint, name=_l("Follow-up complaint"))]
     column_default_sort = ("submitted_at", True)
@@ -475,7 +532,7 @@ class ResponseAdmin(ReadOnlyModelView):
 
     @expose("/details/")
     def details_view(self):
-        self._template_args.update(response_details(request.args.get("id", type=int)))
+        self._template_args.update(response_details(self.get_one(request.args.get("id")).id))
         return super().details_view()
 
 

@@ -11,18 +11,25 @@ from models import History, Setting, Staff
 from models import settings
 from models.audit import shown_value
 from models.i18n import label_of
+from models.org import UserBranch
 from models.ownership import set_duty_person
 
-from .base import DomainModelView, ReadOnlyModelView, RoleBaseView, _user, history_field_label
+from .base import INLINE_ID, DomainModelView, ReadOnlyModelView, RoleBaseView, _user, history_field_label
 
 
 class UserAdmin(DomainModelView):
+    """Accounts. The branches an account sees: its staff member's branch plus the branches
+    linked below (a manager of several branches); the director and the administrator see all."""
+
     required_role = "admin"
     delete_role = "admin"
     column_list = ["username", "role", "staff", "active", "last_login_at", "created_at"]
+    column_details_exclude_list = ["password_hash", "session_version"]
+    column_export_exclude_list = ["password_hash", "session_version"]
     column_searchable_list = ["username"]
     column_filters = ["role", "active"]
-    form_excluded_columns = ["password_hash", "created_at", "last_login_at"]
+    form_excluded_columns = ["password_hash", "created_at", "last_login_at", "session_version", "branch_links"]
+    inline_models = [(UserBranch, {"form_columns": ["id", "branch"], **INLINE_ID})]
     form_extra_fields = {"password": PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=200)],
                                                    description=_l("At least 8 characters; leave empty to keep it."))}
 
@@ -203,10 +210,11 @@ class HistoryAdmin(ReadOnlyModelView):
     column_searchable_list = ["object_label", "username", "field"]
     column_filters = ["at", "object_type", "action", "username"]
     column_default_sort = ("at", True)
+    column_details_exclude_list = ["branch_id"]
 
 
 class ExportLogAdmin(ReadOnlyModelView):
     required_role = "manager"
-    column_list = ["at", "username", "what", "format", "rows", "filters"]
+    column_list = ["at", "username", "what", "format", "rows", "personal_data", "filters"]
     column_filters = ["at", "what", "username"]
     column_default_sort = ("at", True)

@@ -1,16 +1,23 @@
 """My work (我的工作): the page office staff land on. Managers and directors open the same
-queues per person (?staff=) or per branch (?branch=). The queues are models.workbench."""
-from flask import flash, redirect, request, url_for
+queues per person (?staff=) or per branch (?branch=). The queues are models.workbench.
+
+Branch scope (models.scope): a manager picks among the branches and people of their own
+branches (the director and the administrator: all); every queue holds only complaints and
+customers in the user's scope, an out-of-scope ?branch= or ?staff= reads like an unknown one,
+and a follow-up is taken over only when it is in scope (404 otherwise). Customer phones are
+shown in full to the people who own the customer (models.privacy), masked to everyone else."""
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
-from playhouse.flask_utils import get_object_or_404
 
 from models import Branch, Complaint, Staff
 from models.complaints import FINAL_STAGE
 from models import workbench
 from models.clock import now
 from models.ownership import hand_over
+from models.privacy import contact_shown_ids, mask
+from models.scope import branch_choices, get_in_scope, scoped
 from models.workflow import WorkflowError, next_stage, stage_action
 
 from .base import RoleBaseView, _user
@@ -36,10 +43,11 @@ def _first(query):
 
 
 def _arg_id(name, model):
-    raw = request.args.get(name, "")
+    """The row named by ?name= if it is in the user's scope; unknown and out of scope read alike."""
+    raw = request.args.get(name, "")[:20]
     if not raw:
         return None
-    row = model.get_or_none(model.id == int(raw)) if raw.isdigit() else None
+    row = get_in_scope(model, raw, _user())
     if row is None:
         what = _("Staff") if model is Staff else _("Branch")
         flash(_("Unknown %(what)s %(value)s: showing your own work.", what=what, value=raw), "error")
@@ -64,18 +72,19 @@ class MyWorkView(RoleBaseView):
         context = {"me": me, "person": person, "branch": branch, "moment": moment,
                    "next_action": lambda complaint: stage_action(next_stage(complaint)),
                    "due_html": lambda complaint: _complaint_due(self, None, complaint, "due_at")}
+        user = _user()
         if branch is not None:
-            context.update(complaints=_first(workbench.branch_complaints(branch)),
-                           callbacks=workbench.callbacks_due_in_branch(branch, moment.date()),
-                           followups=_first(workbench.waiting_followups(branch)), followup_branch=branch,
+            context.update(complaints=_first(workbench.branch_complaints(branch, user)),
+                           callbacks=workbench.callbacks_due_in_branch(branch, moment.date(), user=user),
+                           followups=_first(workbench.waiting_followups(branch, user)), followup_branch=branch,
                            full_list=list_url("complaint", [(Complaint.branch, "RelatedFilter", branch.id),
                                                             (Complaint.stage, "FilterNotEqual", FINAL_STAGE)],
                                               **sorted_by("complaint", "due_at")))
         elif person is not None:
             followup_branch = Branch.get_by_id(person.branch_id)
-            context.update(complaints=_first(workbench.complaints_to_act_on(person)),
-                           callbacks=workbench.callbacks_due_to(person, moment.date()),
-                           followups=_first(workbench.waiting_followups(followup_branch)),
+            context.update(complaints=_first(workbench.complaints_to_act_on(person, user)),
+                           callbacks=workbench.callbacks_due_to(person, moment.date(), user=user),
+                           followups=_first(workbench.waiting_followups(followup_branch, user)),
                            followup_branch=followup_branch,
                            full_list=list_url("complaint", [(Complaint.assignee, "RelatedFilter", person.id),
                                                             (Complaint.stage, "FilterNotEqual", FINAL_STAGE)],
@@ -83,17 +92,25 @@ class MyWorkView(RoleBaseView):
         else:
             context.update(complaints=[], callbacks=[], followups=[], followup_branch=None, full_list=None)
         context["limit"] = QUEUE_LIMIT
+        customers = [c.customer for c in context["complaints"][:QUEUE_LIMIT]] + \
+            [row["customer"] for row in context["callbacks"]]
+        shown = contact_shown_ids(user, customers)
+        context["phone"] = lambda customer: (customer.phone, True) if customer.id in shown \
+            else (mask("phone", customer.phone), False)
         if current_user.has_role("manager"):
-            context["branches"] = list(Branch.select(Branch.id, Branch.name).order_by(Branch.name))
-            context["people"] = list(Staff.select(Staff, Branch).join(Branch)
-                                     .where(Staff.active == True).order_by(Branch.name, Staff.name))  # noqa: E712
+            context["branches"] = branch_choices(user)
+            context["people"] = list(scoped(Staff.select(Staff, Branch).join(Branch)
+                                            .where(Staff.active == True).order_by(Branch.name, Staff.name),  # noqa: E712
+                                            user, Staff))
         context["horizon"] = workbench.CALLBACK_HORIZON_DAYS
         return self.render("admin/workbench/my_work.html", **context)
 
     @expose("/take/", methods=("POST",))
     def take(self):
         """Take a waiting follow-up over: a hand-over on record to the logged-in staff member."""
-        complaint = get_object_or_404(Complaint, Complaint.id == request.form.get("complaint", type=int))
+        complaint = get_in_scope(Complaint, request.form.get("complaint"), _user())
+        if complaint is None:
+            abort(404)
         me = Staff.get_or_none(Staff.id == current_user.staff_id) if current_user.staff_id else None
         if me is None:
             flash(_("Your account is not linked to a staff member, so nothing can be handed over to you."), "error")

@@ -1,5 +1,16 @@
-"""Login, logout and the language switch."""
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+"""Login, logout and the language switch; the session rules.
+
+A session (the signed cookie) holds the account id with its session version, the time of
+login and the time of the last request. It ends when:
+* the account logs out, gets a new password or another role, or is deactivated: the version
+  no longer matches (User.session_version), on every device at once;
+* nothing was done for SESSION_IDLE_MINUTES (config, default 60);
+* it is older than SESSION_LIFETIME_HOURS (config, default 12: a working day), whatever happens.
+"""
+import time
+
+from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -10,19 +21,65 @@ from extensions import limiter, login_manager
 from models import User
 from models.i18n import LANGUAGE_NAMES
 from models.clock import now
+from models.scope import parse_id
 from redirects import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
-def _load_user(user_id):
-    user = User.get_or_none(User.id == int(user_id)) if str(user_id).isdigit() else None
-    return user if user is not None and user.active else None
+SEEN_KEY, LOGIN_AT_KEY = "_seen", "_login_at"
+# the last-request time is written back at most this often (each write re-sends the cookie)
+SEEN_RESOLUTION = 30
+
+
+def _session_expired():
+    """True when the session was idle too long or is older than its lifetime."""
+    moment = int(time.time())
+    seen, login_at = session.get(SEEN_KEY), session.get(LOGIN_AT_KEY)
+    if not isinstance(seen, int) or not isinstance(login_at, int):
+        return True
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if (idle and moment - seen > idle) or moment - login_at > lifetime:
+        return True
+    if moment - seen >= SEEN_RESOLUTION:
+        session[SEEN_KEY] = moment
+    return False
+
+
+def _load_user(session_id):
+    """The account of a session: its id and session version must match, the account be
+    active, and the session neither idle too long nor too old (module docstring)."""
+    user_part, _sep, version = str(session_id).partition(":")
+    number = parse_id(user_part)
+    if number is None or not (version.isascii() and version.isdigit()):
+        return None
+    user = User.get_or_none(User.id == number)
+    if user is None or not user.active or str(user.session_version or 0) != version:
+        return None
+    if _session_expired():
+        session.clear()
+        flash(_("Your session has ended. Please log in again."), "info")
+        return None
+    return user
+
+
+def start_session(user):
+    """Log `user` in for this browser: a permanent (expiring) cookie with the session version."""
+    csrf = session.get("csrf_token")
+    session.clear()  # nothing from before the login but the form token of the login page
+    if csrf:
+        session["csrf_token"] = csrf
+    login_user(user)
+    session.permanent = True
+    moment = int(time.time())
+    session[SEEN_KEY] = session[LOGIN_AT_KEY] = moment
 
 
 @bp.record_once
 def _setup(state):
     login_manager.user_loader(_load_user)
+    login_manager.id_attribute = "get_session_id"
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
@@ -38,9 +95,9 @@ def login():
         return redirect(_landing(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.username == form.username.data.strip())
-        if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
+        user = User.authenticate(form.username.data.strip(), form.password.data)
+        if user is not None:
+            start_session(user)
             User.update(last_login_at=now()).where(User.id == user.id).execute()
             return redirect(safe_next(request.args.get("next")) or _landing(user))
         flash(_("Wrong username or password."), "error")
@@ -54,7 +111,11 @@ def _landing(user):
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends every session of the account (this browser and any copy of its cookie)."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))
 
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models import (Answer, Branch, Complaint, ComplaintCounter, Customer, Question, Response,  # noqa: E402
-                    Staff, Survey, User, db)
+                    Staff, Survey, User, UserBranch, db)
 from models import search  # noqa: E402
 from models.base import bind_database, is_sqlite  # noqa: E402
 from models.complaints import CATEGORIES, CHANNELS, SEVERITIES, STAGES, format_number  # noqa: E402
@@ -86,9 +86,12 @@ def ms(seconds):
 # ----------------------------------------------------------------------------- reference data
 
 def seed_office(customers=2000, rng=None):
-    """Branches, staff, customers and a manager login, unless already there."""
+    """Branches, staff, customers and a manager login, unless already there. The manager is in
+    charge of every branch (UserBranch links), so the lists it reads carry the branch scope's
+    condition (models.scope) and still show every row."""
     rng = rng or random.Random(1)
     if Branch.select().exists():
+        _manager_of_every_branch()
         return
     with db.atomic():
         branches = [Branch.create(name=f"{city}分公司", region=region, city=city)
@@ -103,6 +106,15 @@ def seed_office(customers=2000, rng=None):
         user = User(username=MANAGER[0], role="manager")
         user.set_password(MANAGER[1])
         user.save()
+        _manager_of_every_branch()
+
+
+def _manager_of_every_branch():
+    user = User.get_or_none(User.username == MANAGER[0])
+    if user is None:
+        return
+    for (branch_id,) in Branch.select(Branch.id).tuples():
+        UserBranch.insert(user=user.id, branch=branch_id).on_conflict_ignore().execute()
 
 
 # ----------------------------------------------------------------------------- complaints

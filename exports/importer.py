@@ -282,11 +282,17 @@ def phone_digits(phone):
 class RowChecker:
     """Turns one row's cells into Customer values, collecting errors per column."""
 
-    def __init__(self):
+    def __init__(self, user=None):
+        from models.scope import SYSTEM, scoped
+        user = SYSTEM if user is None else user
         self.choices = {name: _choice_lookup(choices) for name, choices in CHOICES.items()}
-        self.branches = {_key(name): branch_id for branch_id, name in Branch.select(Branch.id, Branch.name).tuples()}
+        # the branches and account managers of the importing user's branch scope: another branch's
+        # name reads like an unknown one (models.scope)
+        self.branches = {_key(name): branch_id for branch_id, name
+                         in scoped(Branch.select(Branch.id, Branch.name), user, Branch).tuples()}
         self.staff_by_number, self.staff_by_name = {}, {}
-        for staff_id, name, number in Staff.select(Staff.id, Staff.name, Staff.employee_no).tuples():
+        for staff_id, name, number in scoped(Staff.select(Staff.id, Staff.name, Staff.employee_no), user,
+                                             Staff).tuples():
             self.staff_by_number[_key(number)] = staff_id
             self.staff_by_name.setdefault(_key(name), set()).add(staff_id)
         self.max_lengths = {name: getattr(f, "max_length", None) for name, f in Customer._meta.fields.items()}
@@ -421,11 +427,13 @@ def find_duplicates(rows):
             seen_pairs.setdefault(pair, row.number)
 
 
-def preview_customers(data, extension, max_rows=MAX_ROWS):
-    """Read and check a whole file; nothing is written. Raises ImportFileError for bad files."""
+def preview_customers(data, extension, max_rows=MAX_ROWS, user=None):
+    """Read and check a whole file; nothing is written. Raises ImportFileError for bad files.
+    `user`: the importing account, whose branch scope limits the branches and account managers
+    a row may name (None: every branch, for scripts)."""
     header, body = read_table(data, extension, max_rows)
     mapping = map_headers(header)
-    checker = RowChecker()
+    checker = RowChecker(user)
     rows = []
     for number, cells in body:
         row = ImportRow(number, [_text(cells[i]) if i < len(cells) else "" for i in mapping])

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Response, send_file, stream_with_context
 
 from models.clock import now
+from models.privacy import personal_columns
 
 from .log import finish_export, start_export
 from .rows import model_sheet
@@ -36,11 +37,16 @@ def list_query(view):
 
 
 def view_sheet(view):
-    """(count, Sheet, description) of the list behind `view` in the current request."""
+    """(count, Sheet, description) of the list behind `view` in the current request. The
+    description names the columns that hold personal data, if any (sheet.personal_data)."""
     from .reports import office_name
     count, query, description = list_query(view)
     sheet = model_sheet(view.name, view.model, query, view._export_columns)
     sheet.print_title = (office_name(), str(view.name), f"{now():%Y-%m-%d %H:%M}")
+    personal = personal_columns(view.model, [name for name, _label in view._export_columns])
+    if personal:
+        sheet.personal_data = True
+        description["personal_data"] = personal
     return count, sheet, description
 
 
@@ -78,7 +84,7 @@ def csv_response(sheet, filename, on_done):
 def export_list(view, fmt, user):
     """The response for /admin/<endpoint>/export/<fmt>/, recorded in the export log."""
     _count, sheet, description = view_sheet(view)
-    log = start_export(user, view.endpoint, fmt, description)
+    log = start_export(user, view.endpoint, fmt, description, personal_data=sheet.personal_data)
     filename = download_name(sheet.title, fmt)
     if fmt == "xlsx":
         return xlsx_response([sheet], filename, lambda rows: finish_export(log, rows))

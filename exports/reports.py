@@ -7,6 +7,10 @@ every sheet comes from the glossary, models.reports (the same functions as the p
 sheet and the page showing the same figure agree; this module only lays them out.
 
 Times are office-local naive datetimes; the period is [start, end) (models.reports.Period).
+
+A workbook covers the branches of the user who downloads it (report_sheets(branches=...),
+from models.scope.branch_ids): every sheet counts only their rows, and the branch ranking
+shows the other branches' ranks and scores only (models.scope.ranking_for).
 """
 from flask_babel import gettext as _
 from peewee import JOIN
@@ -21,6 +25,7 @@ from models.reports import (RANKING_COLUMNS, STAFF_COLUMNS, NO_RESPONSE_RATE, NO
                             branch_ranking, complaints_by_category, complaints_by_stage, counted_responses, listed_branches,
                             no_breaches, no_complaints_by_stage, ranking_note, response_rates, responses_by,
                             satisfaction_by, sla_breaches, staff_scoreboard, total_score)
+from models.scope import condition, ranking_for
 from models.surveys import SURVEY_KINDS
 
 from .writers import DATE, DATETIME, NUMBER, PERCENT, TEXT, Column, Sheet
@@ -60,6 +65,23 @@ def office_name():
     return (Setting.get_value("office.name", "") or "").strip() or _("Service desk")
 
 
+def covered(period):
+    """The branch ids the report covers (None: every branch); set by report_sheets()."""
+    return getattr(period, "branches", None)
+
+
+def _in_scope(query, model, period):
+    """`query` limited to the rows of `model` in the branches the report covers."""
+    branches = covered(period)
+    return query if branches is None else query.where(condition(model, branches))
+
+
+def _figures_branch(period):
+    """The `branch` argument of models.reports for this report: None or a list of ids."""
+    branches = covered(period)
+    return None if branches is None else sorted(branches)
+
+
 def _fraction(percentage):
     """A glossary percentage (0-100, rounded) as the workbook's percent cell (0-1)."""
     return None if percentage is None else percentage / 100
@@ -75,24 +97,32 @@ def overview_sheet(period, moment):
         (_("Figures counted at"), moment),
         (_("Generated at"), moment),
     ]
+    if covered(period) is not None:
+        names = [name for (name,) in Branch.select(Branch.name).where(Branch.id.in_(sorted(covered(period))))
+                 .order_by(Branch.name).tuples()]
+        rows.append((_("Branches"), "、".join(names)))
     return Sheet(_("Overview"), [Column(_("Item"), TEXT, 20), Column(_("Value"), "any", 40)], iter(rows))
 
 
-def _branch_rows(by_branch):
-    """The listed branches (active, or with data) ordered by region and name."""
-    return sorted(listed_branches(by_branch), key=lambda b: (b.region or "", b.name, b.id))
+def _branch_rows(by_branch, period=None):
+    """The listed branches (active, or with data) ordered by region and name; of the branches
+    the report covers."""
+    branches = covered(period) if period is not None else None
+    return sorted((b for b in listed_branches(by_branch) if branches is None or b.id in branches),
+                  key=lambda b: (b.region or "", b.name, b.id))
 
 
 def complaints_by_stage_sheet(period, moment):
     """Per branch: complaints received in the period, the stage they are at now, overdue now
     (models.reports.complaints_by_stage)."""
-    by_branch = complaints_by_stage(period.start, period.end, Complaint.branch, moment)
+    by_branch = complaints_by_stage(period.start, period.end, Complaint.branch, moment,
+                                    branch=_figures_branch(period))
     columns = ([Column(_("Branch"), TEXT), Column(_("Region"), TEXT, 10), Column(_("Complaints received"), NUMBER)]
                + [Column(_("Now at: %(stage)s", stage=stage.label), NUMBER) for stage in STAGE_TABLE]
                + [Column(_("Overdue now"), NUMBER)])
 
     def rows():
-        for branch in _branch_rows(by_branch):
+        for branch in _branch_rows(by_branch, period):
             figures = by_branch.get(branch.id, no_complaints_by_stage())
             yield [branch.name, branch.region, figures["received"]] + list(figures["stages"].values()) + [
                 figures["overdue"]]
@@ -112,13 +142,13 @@ def sla_breaches_sheet(period, moment):
     """Per branch, for the complaints received in the period: breaches per stage (done late
     or overdue now), complaints with a breach and the breach-free share
     (models.reports.sla_breaches; not "SLA compliance", which counts stages done)."""
-    by_branch = sla_breaches(period.start, period.end, Complaint.branch, moment)
+    by_branch = sla_breaches(period.start, period.end, Complaint.branch, moment, branch=_figures_branch(period))
     columns = ([Column(_("Branch"), TEXT), Column(_("Region"), TEXT, 10), Column(_("Complaints received"), NUMBER)]
                + [Column(_("Breaches: %(stage)s", stage=stage.label), NUMBER) for stage in TIMED_STAGES]
                + [Column(_("Complaints with a breach"), NUMBER), Column(_("Breach-free complaints"), PERCENT)])
 
     def rows():
-        for branch in _branch_rows(by_branch):
+        for branch in _branch_rows(by_branch, period):
             figures = by_branch.get(branch.id, no_breaches())
             yield ([branch.name, branch.region, figures["received"]]
                    + [stage["breaches"] for stage in figures["stages"].values()]
@@ -130,9 +160,10 @@ def survey_summary_sheet(period, moment):
     """Per survey with responses or invitations sent in the period: responses received,
     invitations sent and answered, response rate, ratings, mean rating, CSAT, score answers
     and NPS (models.reports: responses_by, response_rates, satisfaction_by)."""
-    responses = responses_by(Response.survey, period.start, period.end)
-    invitations = response_rates(period.start, period.end, key=Invitation.survey)
-    satisfaction = satisfaction_by(Response.survey, period.start, period.end)
+    branch = _figures_branch(period)
+    responses = responses_by(Response.survey, period.start, period.end, branch=branch)
+    invitations = response_rates(period.start, period.end, key=Invitation.survey, branch=branch)
+    satisfaction = satisfaction_by(Response.survey, period.start, period.end, branch=branch)
     ids = set(responses) | set(invitations) | set(satisfaction)
     surveys = Survey.select(Survey.id, Survey.title, Survey.kind).where(Survey.id.in_(list(ids))).order_by(Survey.id)
     columns = [Column(_("Survey"), TEXT, 30), Column(_("Kind"), TEXT), Column(_("Responses"), NUMBER),
@@ -184,11 +215,13 @@ def satisfaction_table_sheet(period, moment):
                  .join(customer_branch, JOIN.LEFT_OUTER, on=(Customer.branch == customer_branch.id))
                  .switch(Response).join(followup, JOIN.LEFT_OUTER, on=(Response.followup_complaint == followup.id))
                  .join(Rectification, JOIN.LEFT_OUTER, on=(Rectification.complaint == followup.id))
-                 .where(in_period).order_by(Response.id).tuples())
+                 .where(in_period).order_by(Response.id))
+    responses = _in_scope(responses, Response, period).tuples()
     answers = (Answer.select(Answer.response, Question.kind, Answer.value, Answer.text)
                .join(Question, on=(Answer.question == Question.id))
                .switch(Answer).join(Response, on=(Answer.response == Response.id))
-               .where(in_period).order_by(Answer.response, Question.position, Question.id, Answer.id).tuples())
+               .where(in_period).order_by(Answer.response, Question.position, Question.id, Answer.id))
+    answers = _in_scope(answers, Response, period).tuples()
     columns = [Column(_("Submitted at"), DATETIME), Column(_("Survey"), TEXT, 24), Column(_("Branch"), TEXT),
                Column(_("Region"), TEXT, 10), Column(_("Customer"), TEXT, 24), Column(_("Customer grade"), TEXT),
                Column(_("Total score"), NUMBER), Column(_("Opinion"), TEXT, 40),
@@ -228,8 +261,8 @@ def survey_responses_sheets(period, moment):
     """Per survey with responses in the period, one sheet in wide format: one row per
     response, one column per question (like LimeSurvey / Formbricks exports)."""
     in_period = period.contains(Response.submitted_at) & counted_responses()
-    survey_ids = [sid for (sid,) in Response.select(Response.survey).where(in_period).distinct()
-                  .order_by(Response.survey).tuples()]
+    survey_ids = [sid for (sid,) in _in_scope(Response.select(Response.survey).where(in_period), Response, period)
+                  .distinct().order_by(Response.survey).tuples()]
     for survey in Survey.select().where(Survey.id.in_(survey_ids)).order_by(Survey.id) if survey_ids else ():
         questions = list(Question.select(Question.id, Question.text, Question.kind)
                          .where(Question.survey == survey.id).order_by(Question.position, Question.id).tuples())
@@ -244,14 +277,16 @@ def _survey_responses_sheet(period, survey, questions):
                  .join(Customer, JOIN.LEFT_OUTER, on=(Response.customer == Customer.id))
                  .switch(Response).join(branch, JOIN.LEFT_OUTER, on=(Response.branch == branch.id))
                  .switch(Response).join(staff, JOIN.LEFT_OUTER, on=(Response.staff == staff.id))
-                 .where(in_period).order_by(Response.id).tuples())
+                 .where(in_period).order_by(Response.id))
+    responses = _in_scope(responses, Response, period).tuples()
     picked = Staff.alias()
     answers = (Answer.select(Answer.response, Answer.question, Answer.value, Answer.expectation, Choice.text,
                              picked.name, Answer.text)
                .join(Response, on=(Answer.response == Response.id))
                .switch(Answer).join(Choice, JOIN.LEFT_OUTER, on=(Answer.choice == Choice.id))
                .switch(Answer).join(picked, JOIN.LEFT_OUTER, on=(Answer.staff == picked.id))
-               .where(in_period).order_by(Answer.response, Answer.id).tuples())
+               .where(in_period).order_by(Answer.response, Answer.id))
+    answers = _in_scope(answers, Response, period).tuples()
     question_columns, slots = _question_columns(questions)
     kinds = {question_id: kind for question_id, _text, kind in questions}
     fixed = [Column(_("Response"), NUMBER, 9), Column(_("Submitted at"), DATETIME), Column(_("Customer"), TEXT),
@@ -302,14 +337,17 @@ def _scoring_sheet(title, headings, rows, shown=None):
 
 
 def branch_ranking_sheet(period, moment):
-    """各分公司排名 of the period (composite and tie rules: models.reports.branch_ranking)."""
-    return _scoring_sheet(_("Branch ranking"), RANKING_COLUMNS, branch_ranking(period.start, period.end),
+    """各分公司排名 of the period (composite and tie rules: models.reports.branch_ranking); the
+    branches the report does not cover: rank and scores only (models.scope.ranking_for)."""
+    rows = ranking_for(branch_ranking(period.start, period.end), covered(period))
+    return _scoring_sheet(_("Branch ranking"), RANKING_COLUMNS, rows,
                           shown={"status": lambda row: ranking_note(row) or None})
 
 
 def staff_scoreboard_sheet(period, moment):
     """Staff scoreboard of the period, service-star candidates first (models.reports.staff_scoreboard)."""
-    return _scoring_sheet(_("Staff scoreboard"), STAFF_COLUMNS, staff_scoreboard(period.start, period.end))
+    return _scoring_sheet(_("Staff scoreboard"), STAFF_COLUMNS,
+                          staff_scoreboard(period.start, period.end, branch=_figures_branch(period)))
 
 
 # Sheet builders in workbook order. Each takes the Period and returns a Sheet or an iterable of Sheets.
@@ -326,11 +364,14 @@ REPORT_SHEETS = [
 ]
 
 
-def report_sheets(period, builders=None, moment=None):
+def report_sheets(period, builders=None, moment=None, branches=None):
     """The sheets of the report for `period` (a models.reports.Period: report_period()),
     built one after the other as they are written; every "now" figure is counted at
-    `moment` (default: now), one moment for the whole workbook."""
+    `moment` (default: now), one moment for the whole workbook; of `branches` (ids) only
+    when given (models.scope.branch_ids of the user)."""
     moment = moment or now()
+    if branches is not None:
+        period.branches = frozenset(branches)
     title = (office_name(), report_title(period), period_text(period))
     for build in builders or REPORT_SHEETS:
         result = build(period, moment)

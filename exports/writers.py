@@ -49,6 +49,7 @@ class Sheet:
     rows: Iterable
     count: int = field(default=0, init=False)  # rows written, set while writing
     print_title: tuple = ()
+    personal_data: bool = False  # holds customers' personal data (the export log says so)
 
 
 def display_width(text):

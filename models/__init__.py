@@ -7,15 +7,15 @@ from .complaints import Callback, Complaint, ComplaintCounter, Rectification, Sl
 from .custom_fields import ComplaintFieldValue, CustomerFieldValue, CustomField
 from .customers import Customer
 from .feedback import AnonymousFeedback
-from .org import Branch, Staff, User
+from .org import Branch, Staff, User, UserBranch
 from .outbox import ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent, OutboxMessage
 from .recognition import Award, RewardPenalty
 from .surveys import Answer, Choice, Invitation, OpenLink, Question, Response, Survey
 
 # In dependency order: create_tables() follows it, drop goes backwards.
 ALL_MODELS = [
-    Branch, Staff, User, WorkCalendar, CalendarDay, ChoiceList, ChoiceValue, CustomField, Customer, ComplaintCounter,
-    SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
+    Branch, Staff, User, UserBranch, WorkCalendar, CalendarDay, ChoiceList, ChoiceValue, CustomField, Customer,
+    ComplaintCounter, SlaPolicy, Complaint, CustomerFieldValue, ComplaintFieldValue, Rectification, Callback,
     Survey, Question, Choice, OpenLink, Invitation, Response, Answer, AnonymousFeedback,
     Award, RewardPenalty, History, ExportLog, Setting,
     NotifyEvent, ChannelEndpoint, OutboxMessage, DeliveryAttempt, Notification,

@@ -29,6 +29,7 @@ survey.unattributed_branch_id, else the first active branch. A submission held f
 (models.survey_guard) is stored without a follow-up; releasing it runs follow_up() then.
 """
 import json
+import re
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context
@@ -113,9 +114,13 @@ def _single(value):
     return "" if value is None else str(value).strip()
 
 
+# an optional minus and at most three digits ("--5", "5-", "1e3" are not numbers)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,3}")
+
+
 def _number(value, kind):
     low, high = SCALES[kind]
-    if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 3:
+    if not _WHOLE_NUMBER.fullmatch(value):
         return None, _l("Please choose a value from %(low)d to %(high)d.", low=low, high=high)
     number = int(value)
     if not low <= number <= high:

@@ -4,8 +4,10 @@ SQLite (the default) and PostgreSQL are both first-class: a DATABASE_URL of
 ``sqlite:///path/to/file.db`` or ``postgresql://user:password@host:5432/name``.
 """
 import atexit
+import os
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import (AutoField, BigAutoField, BigIntegerField, DatabaseProxy, DecimalField, ForeignKeyField,
+                    IntegerField, Model, PostgresqlDatabase, SmallIntegerField, SqliteDatabase)
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
@@ -35,6 +37,31 @@ class BaseModel(Model):
         return super().save(force_insert=force_insert, only=only)
 
 
+def create_private_file(path):
+    """Create the SQLite database file readable by its owner only (0600), in a folder only its
+    owner can enter (0700) when that folder is new: customer files are personal data. An
+    existing file or folder is left as it is. SQLite gives its -wal and -shm files the
+    database file's permissions."""
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another worker created it first
+
+
+class PrivateSqliteDatabase(PooledSqliteDatabase):
+    """The pooled SQLite database, whose file is created private (create_private_file) by the
+    first connection, not when the app starts (a CLI command on a missing file creates none)."""
+
+    def _connect(self):
+        create_private_file(self.database)
+        return super()._connect()
+
+
 def open_database(url):
     """Return a peewee Database for a playhouse.db_url URL (sqlite:/// or postgresql://).
 
@@ -58,7 +85,7 @@ def open_database(url):
         # `timeout` of a pooled database is how long to wait for a free connection (the
         # busy timeout is the pragma above)
         parsed.setdefault("timeout", 30)
-        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
+        return PrivateSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, **parsed)
     if url.startswith(("postgres://", "postgresql://")):
         # fail fast when the server is unreachable instead of hanging a worker
         parsed = parse(url)
@@ -134,6 +161,43 @@ def _close_connections_at_exit():
         release_connections()
     except Exception:  # noqa: BLE001 - a transaction still open: leave it to SQLite's recovery
         pass
+
+
+# What an integer column holds on both databases (PostgreSQL's smallint / integer / bigint;
+# peewee's AutoField and foreign keys are `integer` there). A value outside is refused as
+# input, never sent to the database (PostgreSQL would fail, SQLite overflow).
+INTEGER_LIMITS = [
+    (SmallIntegerField, 2 ** 15 - 1),
+    ((BigIntegerField, BigAutoField), 2 ** 63 - 1),
+    ((IntegerField, AutoField, ForeignKeyField), 2 ** 31 - 1),
+]
+
+
+def integer_limit(field):
+    """The largest absolute value the database column of `field` holds, or None when the field
+    is not an integer column."""
+    for kinds, limit in INTEGER_LIMITS:
+        if isinstance(field, kinds):
+            return limit
+    return None
+
+
+def decimal_limit(field):
+    """The exclusive bound of a DecimalField's absolute value (max_digits, decimal_places)."""
+    if isinstance(field, DecimalField) and field.max_digits:
+        return 10 ** (field.max_digits - (field.decimal_places or 0))
+    return None
+
+
+def fits(field, value):
+    """True when `value` (an int or Decimal) can be stored in the column of `field`."""
+    limit = integer_limit(field)
+    if limit is not None:
+        return -limit <= value <= limit
+    limit = decimal_limit(field)
+    if limit is not None:
+        return -limit < value < limit
+    return True
 
 
 def is_sqlite():

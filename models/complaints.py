@@ -206,14 +206,14 @@ class Complaint(BaseModel):
                       help_text=_l("Subject + nature + what went wrong"))
     description = TextField(default="", verbose_name=_l("Description"))
     received_at = DateTimeField(default=now, index=True, verbose_name=_l("Received at"))
-    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Recorded by"))
-    first_responder = ForeignKeyField(Staff, null=True, backref="first_responses", on_delete="SET NULL",
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Recorded by"))
+    first_responder = ForeignKeyField(Staff, null=True, backref="first_responses", on_delete="RESTRICT",
                                       verbose_name=_l("First responder"))
-    responsible_staff = ForeignKeyField(Staff, null=True, backref="responsible_for", on_delete="SET NULL",
+    responsible_staff = ForeignKeyField(Staff, null=True, backref="responsible_for", on_delete="RESTRICT",
                                         verbose_name=_l("Responsible staff"))
-    responsible_branch = ForeignKeyField(Branch, null=True, backref="responsible_for", on_delete="SET NULL",
+    responsible_branch = ForeignKeyField(Branch, null=True, backref="responsible_for", on_delete="RESTRICT",
                                          verbose_name=_l("Responsible branch"))
-    assignee = ForeignKeyField(Staff, null=True, backref="assigned", on_delete="SET NULL", index=True,
+    assignee = ForeignKeyField(Staff, null=True, backref="assigned", on_delete="RESTRICT", index=True,
                                verbose_name=_l("Owner"),
                                help_text=_l("Handles the next stage; set to the first responder when the complaint "
                                             "is recorded, changed only by a hand-over on record"))
@@ -357,7 +357,7 @@ class Complaint(BaseModel):
 class Rectification(BaseModel):
     """问题整改工作单: one per complaint, numbered like it, with five sections."""
 
-    complaint = ForeignKeyField(Complaint, unique=True, backref="rectifications", on_delete="CASCADE",
+    complaint = ForeignKeyField(Complaint, unique=True, backref="rectifications", on_delete="RESTRICT",
                                 verbose_name=_l("Complaint"))
     problem_description = TextField(verbose_name=_l("1. Problem description"),
                                     help_text=_l("Title, basic information, course of events"))
@@ -373,9 +373,9 @@ class Rectification(BaseModel):
     promised_date = DateField(verbose_name=_l("Promised completion date"))
     effect_confirmation = TextField(default="", verbose_name=_l("5. Effect confirmation"),
                                     help_text=_l("Result reported by the responsible unit and the customer's satisfaction"))
-    verifier = ForeignKeyField(Staff, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Verified by"))
+    verifier = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Verified by"))
     verified_at = DateTimeField(null=True, verbose_name=_l("Verified at"))
-    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Filed by"))
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Filed by"))
     created_at = DateTimeField(default=now, verbose_name=_l("Filed at"))
 
     def __str__(self):
@@ -387,13 +387,13 @@ class Callback(BaseModel):
     """回访: after a complaint (within 72 h) or scheduled (monthly in the first year after
     the first deal, quarterly after that)."""
 
-    customer = ForeignKeyField(Customer, backref="callbacks", on_delete="CASCADE", verbose_name=_l("Customer"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="callbacks", on_delete="SET NULL",
+    customer = ForeignKeyField(Customer, backref="callbacks", on_delete="RESTRICT", verbose_name=_l("Customer"))
+    complaint = ForeignKeyField(Complaint, null=True, backref="callbacks", on_delete="RESTRICT",
                                 verbose_name=_l("Complaint"))
     kind = CharField(max_length=10, choices=CALLBACK_KINDS, default="scheduled", verbose_name=_l("Kind"))
     due_date = DateField(null=True, index=True, verbose_name=_l("Due date"))
     done_at = DateTimeField(null=True, index=True, verbose_name=_l("Done at"))
-    staff = ForeignKeyField(Staff, null=True, backref="callbacks", on_delete="SET NULL", verbose_name=_l("Staff"))
+    staff = ForeignKeyField(Staff, null=True, backref="callbacks", on_delete="RESTRICT", verbose_name=_l("Staff"))
     channel = CharField(max_length=10, choices=CALLBACK_CHANNEL_LIST, default="phone", verbose_name=_l("Channel"))
     outcome = TextField(default="", verbose_name=_l("Outcome"))
     satisfaction = SmallIntegerField(choices=SATISFACTION, null=True, verbose_name=_l("Satisfaction"))
@@ -500,11 +500,11 @@ def next_callback_due(first_deal_date, last_done=None):
         months += 1 if months < 12 else 3
 
 
-def callbacks_due(today, horizon_days=0, account_manager=None, branch=None, customer=None):
+def callbacks_due(today, horizon_days=0, account_manager=None, branch=None, customer=None, branches=None):
     """Customers whose next scheduled callback falls on or before today + horizon_days,
     most overdue first; optionally only the customers of one account manager (the person the
-    callback is due to), of one branch, or one customer (ids). Two queries whatever the
-    number of customers."""
+    callback is due to), of one branch, or one customer (ids); of `branches` (ids) only when
+    given (models.scope.branch_ids). Two queries whatever the number of customers."""
     from peewee import JOIN, fn
     conditions = [Customer.first_deal_date.is_null(False), Customer.churned == False]  # noqa: E712
     for column, value in ((Customer.account_manager, account_manager), (Customer.branch, branch),
@@ -524,6 +524,8 @@ def callbacks_due(today, horizon_days=0, account_manager=None, branch=None, cust
                                         attr="manager")
                  .where(*conditions)
                  .order_by(Customer.id))
+    if branches is not None:
+        customers = customers.where(Customer.branch.in_(list(branches)))
     limit = today + timedelta(days=horizon_days)
     due = []
     for customer in customers:

@@ -11,6 +11,10 @@ happened with them, newest first.
   there; this only looks the customer up in its result for the customer's branch and grade).
 
 A fixed number of queries whatever the length of the story.
+
+Seen by a user (models.scope): the customer is in their scope (the page answers 404
+otherwise); of what happened, only the complaints in their scope (a complaint received by
+another branch is that branch's) and the rewards and penalties of staff in their scope.
 """
 from datetime import timedelta
 
@@ -53,21 +57,24 @@ def answer_score(answer):
     return answer.text
 
 
-def customer_story(customer, moment=None):
-    """Everything the customer page shows besides the file itself (see the module docstring)."""
+def customer_story(customer, moment=None, user=None):
+    """Everything the customer page shows besides the file itself (see the module docstring),
+    as `user` may see it (None: the whole story, for jobs)."""
+    from .scope import SYSTEM, scoped
     moment = moment or now()
+    user = SYSTEM if user is None else user
     Owner = Staff.alias()
-    complaints = list(Complaint.select(Complaint, Owner)
-                      .join(Owner, JOIN.LEFT_OUTER, on=(Complaint.assignee == Owner.id), attr="owner")
-                      .where(Complaint.customer == customer.id)
-                      .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
+    complaints = list(scoped(Complaint.select(Complaint, Owner)
+                             .join(Owner, JOIN.LEFT_OUTER, on=(Complaint.assignee == Owner.id), attr="owner")
+                             .where(Complaint.customer == customer.id)
+                             .order_by(Complaint.received_at.desc(), Complaint.id.desc()), user, Complaint))
     by_id = {c.id: c for c in complaints}
     callbacks = list(Callback.select(Callback, Staff).join(Staff, JOIN.LEFT_OUTER, on=(Callback.staff == Staff.id))
                      .where(Callback.customer == customer.id)
                      .order_by(Callback.done_at.desc(nulls="FIRST"), Callback.id.desc()))
     for callback in callbacks:
-        if callback.complaint_id in by_id:
-            callback.__rel__["complaint"] = by_id[callback.complaint_id]
+        if callback.complaint_id is not None:  # None: a complaint out of the user's scope
+            callback.__rel__["complaint"] = by_id.get(callback.complaint_id)
     responses = list(Response.select(Response, Survey).join(Survey)
                      .where(Response.customer == customer.id)
                      .order_by(Response.submitted_at.desc(), Response.id.desc()))
@@ -82,9 +89,10 @@ def customer_story(customer, moment=None):
             answers.setdefault(answer.response_id, []).append(answer)
     rewards_penalties = []
     if complaints:
-        rewards_penalties = list(RewardPenalty.select(RewardPenalty, Staff).join(Staff)
-                                 .where(RewardPenalty.complaint.in_(list(by_id)))
-                                 .order_by(RewardPenalty.decided_on.desc(), RewardPenalty.id.desc()))
+        rewards_penalties = list(scoped(RewardPenalty.select(RewardPenalty, Staff).join(Staff)
+                                        .where(RewardPenalty.complaint.in_(list(by_id)))
+                                        .order_by(RewardPenalty.decided_on.desc(), RewardPenalty.id.desc()),
+                                        user, RewardPenalty))
         for row in rewards_penalties:
             row.__rel__["complaint"] = by_id[row.complaint_id]
     invitations = list(Invitation.select(Invitation, Survey).join(Survey)
@@ -96,6 +104,7 @@ def customer_story(customer, moment=None):
     quadrant, quadrant_entry, quadrant_period = customer_quadrant(customer, moment)
     return {
         "complaints": complaints,
+        "complaint_ids": set(by_id),
         "open_complaints": [c for c in complaints if c.is_open],
         "callbacks": callbacks,
         "responses": responses,

@@ -1,4 +1,5 @@
-"""客户档案: the customer file. Personal data: only roles that need it may export it."""
+"""客户档案: the customer file. Personal data: only roles that need it may export it, and the
+phone and e-mail are shown masked to people who do not own the customer (models.privacy)."""
 from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalField,
                     ForeignKeyField, TextField)
 
@@ -78,7 +79,7 @@ class Customer(BaseModel):
     lifecycle = CharField(max_length=20, choices=LIFECYCLE_LIST, default="new", verbose_name=_l("Lifecycle"))
     deal_state = CharField(max_length=20, choices=DEAL_STATE_LIST, default="none", verbose_name=_l("Deal state"))
     branch = ForeignKeyField(Branch, backref="customers", on_delete="RESTRICT", verbose_name=_l("Branch"))
-    account_manager = ForeignKeyField(Staff, null=True, backref="customers", on_delete="SET NULL",
+    account_manager = ForeignKeyField(Staff, null=True, backref="customers", on_delete="RESTRICT",
                                       verbose_name=_l("Account manager"))
     first_deal_date = DateField(null=True, verbose_name=_l("First deal date"))
     churned = BooleanField(default=False, verbose_name=_l("Lost"))
@@ -86,6 +87,12 @@ class Customer(BaseModel):
     survey_opt_out = BooleanField(default=False, verbose_name=_l("No survey invitations"),
                                   help_text=_l("Set when the customer unsubscribes; no invitation or reminder is sent"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
+    active = BooleanField(default=True, index=True, verbose_name=_l("Active"),
+                          help_text=_l("A customer file with complaints, callbacks or survey answers is archived "
+                                       "(made inactive) instead of deleted"))
+    anonymised_at = DateTimeField(null=True, verbose_name=_l("Anonymised at"),
+                                  help_text=_l("Name and contact details erased on the customer's request; "
+                                               "the figures are kept"))
 
     def save(self, *args, **kwargs):
         if self.grade != "internal" and is_big_spender(self.monthly_spend):

@@ -38,16 +38,16 @@ class AnonymousFeedback(BaseModel):
 
     label_joins = ("branch",)
 
-    response = ForeignKeyField(Response, null=True, unique=True, backref="anonymous_feedback", on_delete="CASCADE",
+    response = ForeignKeyField(Response, null=True, unique=True, backref="anonymous_feedback", on_delete="RESTRICT",
                                verbose_name=_l("Response"))
-    survey = ForeignKeyField(Survey, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Survey"))
+    survey = ForeignKeyField(Survey, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Survey"))
     branch = ForeignKeyField(Branch, backref="anonymous_feedback", on_delete="RESTRICT", verbose_name=_l("Branch"))
     received_at = DateTimeField(default=now, index=True, verbose_name=_l("Received at"))
     title = CharField(max_length=200, verbose_name=_l("Title"))
     description = TextField(default="", verbose_name=_l("Description"))
     reviewed_at = DateTimeField(null=True, index=True, verbose_name=_l("Reviewed at"),
                                 help_text=_l("Empty: still on the review list"))
-    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Reviewed by"))
+    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Reviewed by"))
     review_note = TextField(default="", verbose_name=_l("Review note"),
                             help_text=_l("What the branch will do about it"))
     former_complaint = CharField(max_length=40, default="", verbose_name=_l("Formerly complaint"),
@@ -104,13 +104,16 @@ def mark_reviewed(feedback, user, note, moment=None):
 
 def feedback_counts(start, end, group_by=None, branch=None, survey=None):
     """Anonymous feedback received in [start, end): {"received", "to_review"}, or per value of
-    `group_by` ("branch" or "survey") a dict {id: {"received", "to_review"}}."""
+    `group_by` ("branch" or "survey") a dict {id: {"received", "to_review"}}. `branch`: one branch,
+    or a list of branch ids (an empty list: nothing)."""
     open_ = fn.SUM(Case(None, [(AnonymousFeedback.reviewed_at.is_null(), 1)], 0))  # portable: no SUM over booleans
     key = {"branch": AnonymousFeedback.branch, "survey": AnonymousFeedback.survey, None: None}[group_by]
     columns = ([key] if key is not None else []) + [fn.COUNT(AnonymousFeedback.id), open_]
     query = AnonymousFeedback.select(*columns).where(AnonymousFeedback.received_at >= start,
                                                      AnonymousFeedback.received_at < end)
-    if branch:
+    if isinstance(branch, (list, tuple, set, frozenset)):  # a user's branches (models.scope)
+        query = query.where(AnonymousFeedback.branch.in_(list(branch)))
+    elif branch:
         query = query.where(AnonymousFeedback.branch == getattr(branch, "id", branch))
     if survey:
         query = query.where(AnonymousFeedback.survey == getattr(survey, "id", survey))

@@ -106,6 +106,88 @@ class Schema:
         return False
 
 
+    # ------------------------------------------------------------ foreign-key delete actions
+    def on_delete_actions(self, table):
+        """{column: ON DELETE action} of the table's foreign keys as the database has them."""
+        if self.is_sqlite():
+            rows = self.database.execute_sql(f'PRAGMA foreign_key_list("{table}")').fetchall()
+            return {row[3]: row[6].upper() for row in rows}
+        rows = self.database.execute_sql(
+            "SELECT kcu.column_name, rc.delete_rule FROM information_schema.referential_constraints rc "
+            "JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = rc.constraint_name "
+            "AND kcu.constraint_schema = rc.constraint_schema "
+            "WHERE kcu.table_name = %s AND kcu.table_schema = current_schema()", (table,)).fetchall()
+        return {column: rule.upper() for column, rule in rows}
+
+    def is_sqlite(self):
+        return _is_sqlite(self.database)
+
+    def match_on_delete(self, models):
+        """Give every foreign key of `models` the ON DELETE action its model declares (peewee
+        without on_delete: NO ACTION). PostgreSQL: the constraint is dropped and added again.
+        SQLite cannot alter a constraint: the table's CREATE statement in sqlite_master is
+        edited (the documented procedure for constraint changes that leave the stored rows as
+        they are), inside this migration's transaction, and the schema version raised so that
+        every connection reloads it; upgrade() runs it with foreign keys off and checks them
+        (PRAGMA foreign_key_check) before the version row is written. Returns the (table,
+        column, action) changed."""
+        changed = []
+        for model in models:
+            table = model._meta.table_name
+            if not self.has_table(table):
+                continue
+            present = self.on_delete_actions(table)
+            wanted = {}
+            for field in model._meta.sorted_fields:
+                if getattr(field, "rel_model", None) is None or field.column_name not in present:
+                    continue
+                action = (field.on_delete or "NO ACTION").upper()
+                if present[field.column_name] != action:
+                    wanted[field] = action
+            if not wanted:
+                continue
+            if self.is_sqlite():
+                self._sqlite_on_delete(table, {f.column_name: a for f, a in wanted.items()})
+            else:
+                for field, action in wanted.items():
+                    self._postgres_on_delete(table, field, action)
+            changed += [(table, f.column_name, a) for f, a in wanted.items()]
+        return changed
+
+    def _postgres_on_delete(self, table, field, action):
+        (name,) = self.database.execute_sql(
+            "SELECT kcu.constraint_name FROM information_schema.referential_constraints rc "
+            "JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = rc.constraint_name "
+            "AND kcu.constraint_schema = rc.constraint_schema "
+            "WHERE kcu.table_name = %s AND kcu.column_name = %s AND kcu.table_schema = current_schema()",
+            (table, field.column_name)).fetchone()
+        target = field.rel_model._meta.table_name
+        self.database.execute_sql(
+            f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}", ADD CONSTRAINT "{name}" '
+            f'FOREIGN KEY ("{field.column_name}") REFERENCES "{target}" ("{field.rel_field.column_name}") '
+            f'ON DELETE {action}')
+
+    def _sqlite_on_delete(self, table, actions):
+        import re
+        (sql,) = self.database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        for column, action in actions.items():
+            pattern = re.compile(
+                r'((?:FOREIGN KEY \("{0}"\)|"{0}" [^,]*?)\s*REFERENCES\s+"?\w+"?\s*\("?\w+"?\))'
+                r'(\s+ON DELETE (?:CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION))?'.format(re.escape(column)))
+            sql, count = pattern.subn(lambda m, action=action: m.group(1) + f" ON DELETE {action}", sql, count=1)
+            if count != 1:
+                raise RuntimeError(f"cannot find the foreign key {table}.{column} in {sql!r}")
+        version = self.database.execute_sql("PRAGMA schema_version").fetchone()[0]
+        self.database.execute_sql("PRAGMA writable_schema = ON")
+        try:
+            self.database.execute_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                                      (sql, table))
+            self.database.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        finally:
+            self.database.execute_sql("PRAGMA writable_schema = OFF")
+
+
 def index_name(table, columns):
     """The name peewee gives a Meta.indexes / index=True index, so both paths agree."""
     return make_index_name(table, columns)
@@ -252,6 +334,57 @@ def _notifications(schema):
     schema.add_index("complaint", ["alert_at"])
 
 
+# ---------------------------------------------------------------- 40–49: branch scope, sessions, evidence (issue 14)
+
+@migration(40, "accounts: session version (sessions end on logout, password, role change, deactivation); "
+               "user_branch links (managers of several branches)")
+def _session_version_and_branch_links(schema):
+    from peewee import IntegerField
+    schema.add_column("user", "session_version", IntegerField(default=0))
+    if schema.has_table("user"):
+        from .org import UserBranch
+        UserBranch.create_table(safe=True)  # migration 41 reads it (who belongs to which branch)
+
+
+@migration(41, "history.branch_id: the branch of the row a history entry describes (branch scope)")
+def _history_branch(schema):
+    from peewee import IntegerField
+    if not schema.has_table("history"):
+        return
+    schema.add_column("history", "branch_id", IntegerField(null=True))
+    schema.add_index("history", ["branch_id"])
+    from .audit import History
+    from .org import Branch
+    from .scope import RULES, rule_of
+    rule_of(Branch)  # registers the rules
+    branch_ids = [b for (b,) in Branch.select(Branch.id).tuples()]
+    for model, rule in list(RULES.items()):
+        if rule.shared or model is History or not schema.has_table(model._meta.table_name):
+            continue
+        for branch_id in branch_ids:
+            rows = model.select(model._meta.primary_key).where(rule.condition(model, frozenset([branch_id])))
+            (History.update(branch_id=branch_id)
+             .where(History.object_type == model.__name__, History.branch_id.is_null(), History.object_id.in_(rows))
+             .execute())
+
+
+@migration(42, "customer.active (archived instead of deleted), customer.anonymised_at; "
+               "export_log.personal_data")
+def _customer_archive_and_privacy(schema):
+    from peewee import BooleanField, DateTimeField
+    schema.add_column("customer", "active", BooleanField(default=True))
+    schema.add_index("customer", ["active"])
+    schema.add_column("customer", "anonymised_at", DateTimeField(null=True))
+    schema.add_column("export_log", "personal_data", BooleanField(default=False))
+
+
+@migration(43, "evidence is never erased by a delete: every foreign key ON DELETE RESTRICT "
+               "(no cascade removes awards, penalties, votes, callbacks, invitations or answers)")
+def _foreign_keys_restrict(schema):
+    from . import ALL_MODELS
+    schema.match_on_delete(ALL_MODELS)
+
+
 # ---------------------------------------------------------------- 50–59: surveys in the field (issue 15)
 
 def _add_column_with_default(schema, table, column, field):
@@ -353,6 +486,10 @@ def _placeholder_followups_to_feedback(schema):
                 branch=complaint.branch_id, received_at=complaint.received_at, title=complaint.title,
                 description=complaint.description, former_complaint=complaint.number)
             Response.update(followup_complaint=None).where(Response.followup_complaint == complaint.id).execute()
+            for table in ("notify_event", "outbox_message", "notification"):  # alerts about it (RESTRICT since 43)
+                if schema.has_table(table):
+                    schema.database.execute_sql(f'UPDATE "{table}" SET complaint_id = NULL WHERE complaint_id = '
+                                                f'{schema.database.param}', (complaint.id,))
             record(feedback, "create", None, "former_complaint", "", complaint.number)
             History.create(object_type="Complaint", object_id=complaint.id,
                            object_label=f"{complaint.number} {complaint.title}"[:200], action="delete",

@@ -689,25 +689,62 @@ def callbacks_due_tomorrow(today):
 
 
 def report_events(kind, day):
-    """The weekly or monthly report for the period containing `day`, to every manager and service
-    director, the workbook attached (built when the message is sent)."""
+    """The weekly or monthly report for the period containing `day`, the workbook attached (built
+    when the message is sent), each reader getting the branches they see (models.scope): the
+    service directors the whole office; a branch manager the workbook of their own branches
+    (one event per set of branches, so the managers of one branch share it; the ranking in it
+    shows the other branches' ranks and scores only). A manager who belongs to no branch gets
+    no report (there is nothing of theirs to count)."""
     from exports.reports import report_period, report_title
     from notify.links import path_for
+    from .scope import branch_ids
     period = report_period(kind, day)
-    managers = list(User.select().where(User.role == "manager", User.active == True))  # noqa: E712
-    people = _unique(people_for_users(managers + service_directors()))
+    managers = list(User.select().where(User.role == "manager", User.active == True).order_by(User.id))  # noqa: E712
+    readers = {None: service_directors()}  # branch ids (None: every branch) -> accounts
+    for manager in managers:
+        scope = branch_ids(manager)
+        if scope:
+            code = report_scope_code(scope)
+            # a key and an attachment name stay short: a manager of very many branches by account
+            readers.setdefault(code if len(code) <= 60 else f"u{manager.id}", []).append(manager)
+    events = []
     with _office_language():
         title = report_title(period)
         subject = str(_l("[Weekly report] %(title)s", title=title) if kind == "weekly"
                       else _l("[Monthly report] %(title)s", title=title))
-        event = Event(key=f"report:{kind}:{period.start.date()}", kind="report", subject=subject,
-                      intro=str(_l("The report workbook is attached: branch ranking, complaints by stage, SLA "
-                                   "breaches, satisfaction.")),
-                      lines=[(str(_l("Report period")), f"{period.start.date()} – {period.last_day}")],
-                      link=path_for("report_workbooks.index", kind=kind, day=day.isoformat()),
-                      link_label=str(_l("Open the report workbooks")), people=people,
-                      attachment=f"report:{kind}:{day.isoformat()}")
-        return [_staff_footer(event)]
+        for code, users in readers.items():
+            people = _unique(people_for_users(users))
+            if not people:
+                continue
+            scope = "" if code is None else ":" + code
+            event = Event(key=f"report:{kind}:{period.start.date()}{scope}", kind="report", subject=subject,
+                          intro=str(_l("The report workbook is attached: branch ranking, complaints by stage, SLA "
+                                       "breaches, satisfaction.")),
+                          lines=[(str(_l("Report period")), f"{period.start.date()} – {period.last_day}")],
+                          link=path_for("report_workbooks.index", kind=kind, day=day.isoformat()),
+                          link_label=str(_l("Open the report workbooks")), people=people,
+                          attachment=f"report:{kind}:{day.isoformat()}{scope}")
+            events.append(_staff_footer(event))
+    return events
+
+
+def report_scope_code(branches):
+    """The branches of a report workbook as written in its event key and attachment spec:
+    "b3-7" (branch ids 3 and 7)."""
+    return "b" + "-".join(str(b) for b in sorted(branches))
+
+
+def report_scope_of(code):
+    """The branch ids of report_scope_code() ("b3-7"), or of an account ("u12": the branches it
+    sees when the workbook is built); None for the whole office ("")."""
+    from .scope import branch_ids
+    if not code:
+        return None
+    if code.startswith("u"):
+        account = User.get_or_none(User.id == int(code[1:]))
+        scope = branch_ids(account) if account is not None else frozenset()
+        return None if scope is None else sorted(scope)
+    return [int(b) for b in code[1:].split("-")]
 
 
 def run_tick(moment=None):

@@ -1,7 +1,7 @@
 """The organisation: branches (the unit everything is ranked by), staff, login accounts."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
 
 from .base import BaseModel
 from .clock import now
@@ -13,8 +13,21 @@ _hasher = PasswordHasher()
 
 def configure_password_hashing(**params):
     """Replace the argon2id parameters (config PASSWORD_HASH_PARAMS; tests use cheap ones)."""
-    global _hasher
+    global _hasher, _unknown_user_hash
     _hasher = PasswordHasher(**params)
+    _unknown_user_hash = None
+
+
+# A hash checked when the username is unknown or the account inactive, so that a wrong
+# username costs the same time as a wrong password (no timing oracle for usernames).
+_unknown_user_hash = None
+
+
+def _hash_for_unknown_users():
+    global _unknown_user_hash
+    if _unknown_user_hash is None:
+        _unknown_user_hash = _hasher.hash("no such user: the hash is checked all the same")
+    return _unknown_user_hash
 
 ROLES = [
     ("staff", _l("Staff")),
@@ -80,16 +93,23 @@ class Staff(BaseModel):
 
 
 class User(BaseModel):
-    """A login account. Role decides what the account may see and do."""
+    """A login account. Role decides what the account may see and do; its branches
+    (models.scope) decide which rows.
+
+    Sessions (the signed session cookie) carry the account's `session_version`: logging
+    out, a new password, a change of role and deactivation raise it, which ends every
+    session of the account on every device (auth checks it on each request)."""
 
     username = CharField(unique=True, max_length=50, verbose_name=_l("Username"))
     password_hash = CharField(max_length=255, verbose_name=_l("Password hash"))
     role = CharField(max_length=10, choices=ROLES, default="staff", verbose_name=_l("Role"))
-    staff = ForeignKeyField(Staff, null=True, backref="accounts", on_delete="SET NULL",
+    staff = ForeignKeyField(Staff, null=True, backref="accounts", on_delete="RESTRICT",
                             verbose_name=_l("Staff member"))
     active = BooleanField(default=True, verbose_name=_l("Active"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
     last_login_at = DateTimeField(null=True, verbose_name=_l("Last login"))
+    session_version = IntegerField(default=0, verbose_name=_l("Session version"),
+                                   help_text=_l("Raised to end every session of the account"))
     email = CharField(max_length=120, default="", verbose_name=_l("E-mail"),
                       help_text=_l("Empty: the linked staff member's e-mail"))
     mobile = CharField(max_length=30, default="", verbose_name=_l("Mobile"),
@@ -99,6 +119,23 @@ class User(BaseModel):
 
     def __str__(self):
         return self.username
+
+    # a change of any of these ends the account's sessions (end_sessions)
+    SESSION_FIELDS = ("password_hash", "role", "active")
+
+    def save(self, *args, **kwargs):
+        """Saving a new password, another role or a deactivation ends the account's sessions."""
+        if self.id is not None:
+            stored = (User.select(*[getattr(User, name) for name in self.SESSION_FIELDS])
+                      .where(User.id == self.id).tuples().first())
+            if stored is not None and tuple(getattr(self, name) for name in self.SESSION_FIELDS) != stored:
+                self.session_version = (self.session_version or 0) + 1
+        return super().save(*args, **kwargs)
+
+    def end_sessions(self):
+        """End every session of this account (logout on all devices)."""
+        User.update(session_version=User.session_version + 1).where(User.id == self.id).execute()
+        self.session_version = User.select(User.session_version).where(User.id == self.id).scalar()
 
     # Flask-Login protocol
     is_anonymous = False
@@ -111,8 +148,11 @@ class User(BaseModel):
     def is_active(self):
         return self.active
 
-    def get_id(self):
-        return str(self.id)
+    def get_session_id(self):
+        """What the session cookie keeps (Flask-Login's id_attribute): the id and the session
+        version ("12:3"), so a cookie from before the last logout, new password, role change
+        or deactivation no longer loads."""
+        return f"{self.id}:{self.session_version or 0}"
 
     def set_password(self, password):
         if not password or len(password) < 8:
@@ -125,6 +165,35 @@ class User(BaseModel):
         except (VerificationError, InvalidHashError):
             return False
 
+    @classmethod
+    def authenticate(cls, username, password):
+        """The active account with this username and password, else None. One password hash
+        is checked whatever the outcome, so an unknown username takes as long to refuse
+        as a wrong password."""
+        user = cls.get_or_none(cls.username == username)
+        if user is None or not user.active:
+            try:
+                _hasher.verify(_hash_for_unknown_users(), password)
+            except (VerificationError, InvalidHashError):
+                pass
+            return None
+        return user if user.check_password(password) else None
+
     def has_role(self, role):
         """True if this account's role is at least `role` (staff < manager < admin)."""
         return self.active and ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+
+class UserBranch(BaseModel):
+    """A branch an account belongs to besides its staff record's branch: a manager in charge
+    of several branches (models.scope)."""
+
+    user = ForeignKeyField(User, backref="branch_links", on_delete="CASCADE", verbose_name=_l("Account"))
+    branch = ForeignKeyField(Branch, backref="user_links", on_delete="CASCADE", verbose_name=_l("Branch"))
+
+    class Meta:
+        table_name = "user_branch"
+        indexes = ((("user", "branch"), True),)
+
+    def __str__(self):
+        return f"{self.user.username} → {self.branch.name}"

@@ -76,7 +76,7 @@ class NotifyEvent(BaseModel):
 
     key = CharField(unique=True, max_length=200, verbose_name=_l("Key"))
     kind = CharField(max_length=12, choices=EVENT_KINDS, verbose_name=_l("Event"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="SET NULL", index=True,
+    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="RESTRICT", index=True,
                                 verbose_name=_l("Complaint"))
     created_at = DateTimeField(default=now, verbose_name=_l("When"))
 
@@ -92,7 +92,7 @@ class ChannelEndpoint(BaseModel):
 
     name = CharField(max_length=100, verbose_name=_l("Name"))
     kind = CharField(max_length=10, choices=ROBOT_KINDS, verbose_name=_l("Kind"))
-    branch = ForeignKeyField(Branch, null=True, backref="+", on_delete="CASCADE", verbose_name=_l("Branch"),
+    branch = ForeignKeyField(Branch, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Branch"),
                              help_text=_l("Empty: every branch (the head office's group)"))
     webhook_url = CharField(max_length=500, verbose_name=_l("Webhook address"),
                             help_text=_l("The robot's address as the group settings show it"))
@@ -121,10 +121,10 @@ class OutboxMessage(BaseModel):
     channel = CharField(max_length=10, choices=CHANNELS, verbose_name=_l("Channel"))
     recipient = CharField(max_length=255, verbose_name=_l("Recipient"))
     recipient_name = CharField(max_length=100, default="", verbose_name=_l("Recipient"))
-    endpoint = ForeignKeyField(ChannelEndpoint, null=True, backref="+", on_delete="SET NULL",
+    endpoint = ForeignKeyField(ChannelEndpoint, null=True, backref="+", on_delete="RESTRICT",
                                verbose_name=_l("Group robot"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Complaint"))
-    invitation = ForeignKeyField(Invitation, null=True, backref="+", on_delete="SET NULL",
+    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Complaint"))
+    invitation = ForeignKeyField(Invitation, null=True, backref="+", on_delete="RESTRICT",
                                  verbose_name=_l("Invitation"))
     subject = CharField(max_length=255, default="", verbose_name=_l("Subject"))
     body_text = TextField(default="", verbose_name=_l("Text"))
@@ -151,7 +151,7 @@ class OutboxMessage(BaseModel):
 class DeliveryAttempt(BaseModel):
     """One try at delivering a message: when, by which worker, how it went."""
 
-    message = ForeignKeyField(OutboxMessage, backref="delivery_attempts", on_delete="CASCADE",
+    message = ForeignKeyField(OutboxMessage, backref="delivery_attempts", on_delete="RESTRICT",
                               verbose_name=_l("Message"))
     at = DateTimeField(default=now, verbose_name=_l("When"))
     worker = CharField(max_length=80, default="", verbose_name=_l("Worker"))
@@ -169,13 +169,13 @@ class Notification(BaseModel):
     """An in-app notification (站内通知): every alert reaches the person's list in the admin, whatever
     channel is configured; the navbar shows the unread count."""
 
-    user = ForeignKeyField(User, backref="+", on_delete="CASCADE", verbose_name=_l("Account"))
+    user = ForeignKeyField(User, backref="+", on_delete="RESTRICT", verbose_name=_l("Account"))
     key = CharField(unique=True, max_length=255, verbose_name=_l("Key"))
     kind = CharField(max_length=12, choices=EVENT_KINDS, verbose_name=_l("Event"))
     title = CharField(max_length=255, verbose_name=_l("Title"))
     body = TextField(default="", verbose_name=_l("Text"))
     link = CharField(max_length=300, default="", verbose_name=_l("Link"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Complaint"))
+    complaint = ForeignKeyField(Complaint, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Complaint"))
     created_at = DateTimeField(default=now, verbose_name=_l("When"))
     read_at = DateTimeField(null=True, verbose_name=_l("Read at"))
 
@@ -304,13 +304,13 @@ def recover_stale(moment=None):
                 changed = (OutboxMessage.update(status="pending", claimed_by=None, lease_until=None)
                            .where(OutboxMessage.id == row.id, OutboxMessage.status == "sending",
                                   OutboxMessage.claimed_by == row.claimed_by).execute())
-                outcome, error, counter = "pending", "worker stopped before handing the message over", "waiting"
+                outcome, error, counter = "pending", str(_l("the worker stopped before handing the message over")), "waiting"
             else:
-                changed = (OutboxMessage.update(status="unknown", last_error="worker stopped after handing the "
-                                                "message over; not sent again automatically")
+                changed = (OutboxMessage.update(status="unknown", last_error=str(_l(
+                    "the worker stopped after handing the message over; not sent again automatically")))
                            .where(OutboxMessage.id == row.id, OutboxMessage.status == "sending",
                                   OutboxMessage.claimed_by == row.claimed_by).execute())
-                outcome, error, counter = "unknown", "worker stopped after handing the message over", "unknown"
+                outcome, error, counter = "unknown", str(_l("the worker stopped after handing the message over")), "unknown"
             if changed:
                 DeliveryAttempt.create(message=row.id, at=moment, worker="recovery", outcome=outcome, error=error)
                 if counter == "waiting":

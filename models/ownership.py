@@ -17,12 +17,13 @@
     (ValidationError on the first responder), so that no complaint is ever without an owner.
 * A hand-over changes the owner on record: `hand_over()` writes a 'handover' history row
   (old → new owner) and, when given, the reason as a 'note' row. It is offered only while
-  the complaint is open, to active staff (`handover_candidates()`: sorted by branch, then
+  the complaint is open, to active staff in the branch scope of whoever hands it over
+  (`handover_candidates()`: sorted by branch, then
   name, each shown with its branch).
 * The duty person (值班负责人) is a setting per branch: `set_duty_person()` (one per branch;
   the administrator picks it on the branch form, a manager can tick it on the staff form).
 * Told about a complaint: its owner; the managers of its branch (accounts with role "manager"
-  whose staff record belongs to the branch); the service directors (role "director"; when the
+  whose staff record belongs to the branch, or linked to it: models.scope); the service directors (role "director"; when the
   office has none, the administrators) for escalations.
 """
 from .i18n import _l
@@ -89,20 +90,29 @@ def followup_owner(customer, branch_id):
 
 
 def branch_managers(branch_id):
-    """Active accounts with role "manager" whose staff record belongs to the branch."""
+    """Active accounts with role "manager" that belong to the branch: through their staff record
+    or a branch link (a manager of several branches, models.scope)."""
     return managers_by_branch([branch_id]).get(branch_id, [])
 
 
 def managers_by_branch(branch_ids):
-    """{branch id: [its managers]} for several branches in one query (same rule as branch_managers)."""
+    """{branch id: [its managers]} for several branches in two queries (same rule as
+    branch_managers: the staff record's branch, or a branch link)."""
+    from .org import UserBranch
     managers = {}
-    if not branch_ids:
+    wanted = list(set(branch_ids))
+    if not wanted:
         return managers
-    query = (User.select(User, Staff).join(Staff, on=(User.staff == Staff.id))
-             .where(User.role == "manager", User.active == True, Staff.branch.in_(list(set(branch_ids))))  # noqa: E712
-             .order_by(User.id))
-    for user in query:
-        managers.setdefault(user.staff.branch_id, []).append(user)
+    by_staff = (User.select(User, Staff.branch.alias("member_branch")).join(Staff, on=(User.staff == Staff.id))
+                .where(User.role == "manager", User.active == True, Staff.branch.in_(wanted)))  # noqa: E712
+    by_link = (User.select(User, UserBranch.branch.alias("member_branch"))
+               .join(UserBranch, on=(UserBranch.user == User.id))
+               .where(User.role == "manager", User.active == True, UserBranch.branch.in_(wanted)))  # noqa: E712
+    seen = set()
+    for user in sorted(list(by_staff.objects()) + list(by_link.objects()), key=lambda u: u.id):
+        if (user.member_branch, user.id) not in seen:
+            seen.add((user.member_branch, user.id))
+            managers.setdefault(user.member_branch, []).append(user)
     return managers
 
 
@@ -115,16 +125,20 @@ def service_directors():
     return []
 
 
-def handover_candidates(complaint):
+def handover_candidates(complaint, user=None):
     """Who a complaint can be handed over to: every active staff member except its owner,
-    sorted by branch name then name (the branch is loaded with each, one query). Nobody
-    once the complaint is closed."""
+    sorted by branch name then name (the branch is loaded with each, one query); when handed
+    over by `user`, only the staff in their branch scope (models.scope). Nobody once the
+    complaint is closed."""
     if not complaint.is_open:
         return []
     query = (Staff.select(Staff, Branch).join(Branch).where(Staff.active == True)  # noqa: E712
              .order_by(Branch.name, Staff.name, Staff.id))
     if complaint.assignee_id is not None:
         query = query.where(Staff.id != complaint.assignee_id)
+    if user is not None:
+        from .scope import scoped
+        query = scoped(query, user, Staff)
     return list(query)
 
 

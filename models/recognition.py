@@ -25,7 +25,7 @@ PENALTY_KINDS = {"verbal_warning", "written_warning", "demotion"}
 
 
 class Award(BaseModel):
-    staff = ForeignKeyField(Staff, backref="awards", on_delete="CASCADE", verbose_name=_l("Staff"))
+    staff = ForeignKeyField(Staff, backref="awards", on_delete="RESTRICT", verbose_name=_l("Staff"))
     kind = CharField(max_length=25, choices=AWARD_KINDS, verbose_name=_l("Award"))
     period = CharField(max_length=20, default="", verbose_name=_l("Period"),
                        help_text=_l("e.g. 2026-11 or 2026-Q4"))
@@ -33,7 +33,7 @@ class Award(BaseModel):
     reason = TextField(verbose_name=_l("Reason"))
     prize = CharField(max_length=200, default="", verbose_name=_l("Material reward"))
     awarded_on = DateField(default=lambda: now().date(), verbose_name=_l("Awarded on"))
-    approved_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Approved by"))
+    approved_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Approved by"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
 
     class Meta:
@@ -54,15 +54,15 @@ class RewardPenalty(BaseModel):
     A cash bonus needs an amount above zero, extra leave a number of days above zero
     (validate(), on every save)."""
 
-    staff = ForeignKeyField(Staff, backref="rewards_penalties", on_delete="CASCADE", verbose_name=_l("Staff"))
+    staff = ForeignKeyField(Staff, backref="rewards_penalties", on_delete="RESTRICT", verbose_name=_l("Staff"))
     kind = CharField(max_length=20, choices=REWARD_PENALTY_KINDS, verbose_name=_l("Kind"))
     amount = DecimalField(max_digits=12, decimal_places=2, null=True, verbose_name=_l("Amount (yuan)"))
     leave_days = IntegerField(null=True, verbose_name=_l("Leave days"))
     reason = TextField(verbose_name=_l("Reason"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="rewards_penalties", on_delete="SET NULL",
+    complaint = ForeignKeyField(Complaint, null=True, backref="rewards_penalties", on_delete="RESTRICT",
                                 verbose_name=_l("Complaint"))
     decided_on = DateField(default=lambda: now().date(), verbose_name=_l("Decided on"))
-    recorded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Recorded by"))
+    recorded_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Recorded by"))
 
     class Meta:
         table_name = "reward_penalty"

@@ -95,11 +95,13 @@ def customers_matching(branch_id=None, grade=None, lifecycle=None, kind=None, in
     return query
 
 
-def invite_closed_complaints(survey, expires_at=None):
-    """One invitation (callback survey) for each closed complaint that has none for `survey`."""
+def invite_closed_complaints(survey, expires_at=None, complaints=None):
+    """One invitation (callback survey) for each closed complaint that has none for `survey`
+    (among `complaints`, a Complaint query, when given: e.g. the user's branch scope)."""
     already = Invitation.select(Invitation.complaint).where(
         (Invitation.survey == survey) & Invitation.complaint.is_null(False))
-    complaints = Complaint.select().where(~Complaint.open_condition() & Complaint.id.not_in(already))
+    complaints = (complaints if complaints is not None else Complaint.select()).where(
+        ~Complaint.open_condition() & Complaint.id.not_in(already))
     with db.atomic():
         return [Invitation.create(survey=survey, complaint=c, customer=c.customer_id, expires_at=expires_at)
                 for c in complaints]
@@ -122,9 +124,19 @@ def mark_opened(invitation, moment=None):
         invitation.opened_at = moment
 
 
-def survey_summary(survey):
-    """Counts per invitation status for one survey (for its admin page)."""
+def _in_branches(query, model, branches):
+    """`query` limited to the rows of `model` in `branches` (ids; None: every branch)."""
+    if branches is None:
+        return query
+    from .scope import condition
+    return query.where(condition(model, branches))
+
+
+def survey_summary(survey, branches=None):
+    """Counts per invitation status for one survey (for its admin page), of `branches` (ids)
+    when given (models.scope)."""
     moment = now()
-    return {code: Invitation.select().where((Invitation.survey == survey) & status_condition(code, moment)).count()
+    return {code: _in_branches(Invitation.select(), Invitation, branches)
+            .where((Invitation.survey == survey) & status_condition(code, moment)).count()
             for code, _label in INVITATION_STATUSES}
 

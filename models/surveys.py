@@ -107,7 +107,7 @@ class Survey(BaseModel):
 
 
 class Question(BaseModel):
-    survey = ForeignKeyField(Survey, backref="questions", on_delete="CASCADE", verbose_name=_l("Survey"))
+    survey = ForeignKeyField(Survey, backref="questions", on_delete="RESTRICT", verbose_name=_l("Survey"))
     position = IntegerField(default=0, verbose_name=_l("Order"))
     text = CharField(max_length=500, verbose_name=_l("Question"))
     kind = CharField(max_length=10, choices=QUESTION_KINDS, default="rating", verbose_name=_l("Kind"))
@@ -123,7 +123,7 @@ class Question(BaseModel):
 
 
 class Choice(BaseModel):
-    question = ForeignKeyField(Question, backref="choices", on_delete="CASCADE", verbose_name=_l("Question"))
+    question = ForeignKeyField(Question, backref="choices", on_delete="RESTRICT", verbose_name=_l("Question"))
     position = IntegerField(default=0, verbose_name=_l("Order"))
     text = CharField(max_length=200, verbose_name=_l("Text"))
     score = SmallIntegerField(null=True, verbose_name=_l("Score"))
@@ -135,14 +135,14 @@ class Choice(BaseModel):
 class OpenLink(BaseModel):
     """A public link (and QR code) anyone may answer, optionally attributed to a branch or staff member."""
 
-    survey = ForeignKeyField(Survey, backref="open_links", on_delete="CASCADE", verbose_name=_l("Survey"))
+    survey = ForeignKeyField(Survey, backref="open_links", on_delete="RESTRICT", verbose_name=_l("Survey"))
     token = CharField(unique=True, max_length=64, default=new_token, verbose_name=_l("Token"))
     # /q/<short_code>: short enough to type from a poster (migration 50 gave existing links one)
     short_code = CharField(unique=True, max_length=16, default=new_short_code, verbose_name=_l("Short code"),
                            help_text=_l("The short address /q/<code> printed on posters; old /s/o/ links keep working"))
     label = CharField(max_length=100, default="", verbose_name=_l("Label"))
-    branch = ForeignKeyField(Branch, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Branch"))
-    staff = ForeignKeyField(Staff, null=True, backref="+", on_delete="SET NULL", verbose_name=_l("Staff"))
+    branch = ForeignKeyField(Branch, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Branch"))
+    staff = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT", verbose_name=_l("Staff"))
     active = BooleanField(default=True, verbose_name=_l("Active"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
 
@@ -153,10 +153,10 @@ class OpenLink(BaseModel):
 class Invitation(BaseModel):
     """A personal link for one customer (or one closed complaint's callback survey)."""
 
-    survey = ForeignKeyField(Survey, backref="invitations", on_delete="CASCADE", verbose_name=_l("Survey"))
-    customer = ForeignKeyField(Customer, null=True, backref="invitations", on_delete="CASCADE",
+    survey = ForeignKeyField(Survey, backref="invitations", on_delete="RESTRICT", verbose_name=_l("Survey"))
+    customer = ForeignKeyField(Customer, null=True, backref="invitations", on_delete="RESTRICT",
                                verbose_name=_l("Customer"))
-    complaint = ForeignKeyField(Complaint, null=True, backref="invitations", on_delete="SET NULL",
+    complaint = ForeignKeyField(Complaint, null=True, backref="invitations", on_delete="RESTRICT",
                                 verbose_name=_l("Complaint"))
     token = CharField(unique=True, max_length=64, default=new_token, verbose_name=_l("Token"))
     created_at = DateTimeField(default=now, verbose_name=_l("Created at"))
@@ -206,18 +206,18 @@ class Response(BaseModel):
 
     label_joins = ("survey",)  # __str__ shows the survey title: admin lists load it with the row
 
-    survey = ForeignKeyField(Survey, backref="responses", on_delete="CASCADE", verbose_name=_l("Survey"))
-    invitation = ForeignKeyField(Invitation, null=True, unique=True, backref="responses", on_delete="SET NULL",
+    survey = ForeignKeyField(Survey, backref="responses", on_delete="RESTRICT", verbose_name=_l("Survey"))
+    invitation = ForeignKeyField(Invitation, null=True, unique=True, backref="responses", on_delete="RESTRICT",
                                  verbose_name=_l("Invitation"))
-    open_link = ForeignKeyField(OpenLink, null=True, backref="responses", on_delete="SET NULL",
+    open_link = ForeignKeyField(OpenLink, null=True, backref="responses", on_delete="RESTRICT",
                                 verbose_name=_l("Open link"))
-    customer = ForeignKeyField(Customer, null=True, backref="responses", on_delete="SET NULL",
+    customer = ForeignKeyField(Customer, null=True, backref="responses", on_delete="RESTRICT",
                                verbose_name=_l("Customer"))
-    branch = ForeignKeyField(Branch, null=True, backref="responses", on_delete="SET NULL", verbose_name=_l("Branch"))
-    staff = ForeignKeyField(Staff, null=True, backref="responses", on_delete="SET NULL", verbose_name=_l("Staff"))
+    branch = ForeignKeyField(Branch, null=True, backref="responses", on_delete="RESTRICT", verbose_name=_l("Branch"))
+    staff = ForeignKeyField(Staff, null=True, backref="responses", on_delete="RESTRICT", verbose_name=_l("Staff"))
     submitted_at = DateTimeField(default=now, index=True, verbose_name=_l("Submitted at"))
     language = CharField(max_length=5, default="zh_CN", verbose_name=_l("Language"))
-    followup_complaint = ForeignKeyField(Complaint, null=True, backref="source_responses", on_delete="SET NULL",
+    followup_complaint = ForeignKeyField(Complaint, null=True, backref="source_responses", on_delete="RESTRICT",
                                          verbose_name=_l("Follow-up complaint"))
     # the DEFAULT in the table too: rows written by plain SQL (bulk loads, benches) count
     status = CharField(max_length=10, choices=RESPONSE_STATUSES, default="counted", index=True,
@@ -248,12 +248,12 @@ class Answer(BaseModel):
     """One answer. Numbers in `value` (rating, score, or perception for a SERVQUAL pair,
     whose expectation is in `expectation`); one row per ticked choice for multiple choice."""
 
-    response = ForeignKeyField(Response, backref="answers", on_delete="CASCADE", verbose_name=_l("Response"))
-    question = ForeignKeyField(Question, backref="answers", on_delete="CASCADE", verbose_name=_l("Question"))
+    response = ForeignKeyField(Response, backref="answers", on_delete="RESTRICT", verbose_name=_l("Response"))
+    question = ForeignKeyField(Question, backref="answers", on_delete="RESTRICT", verbose_name=_l("Question"))
     value = SmallIntegerField(null=True, verbose_name=_l("Value"))
     expectation = SmallIntegerField(null=True, verbose_name=_l("Expectation"))
-    choice = ForeignKeyField(Choice, null=True, backref="answers", on_delete="SET NULL", verbose_name=_l("Choice"))
-    staff = ForeignKeyField(Staff, null=True, backref="votes", on_delete="SET NULL", verbose_name=_l("Staff"))
+    choice = ForeignKeyField(Choice, null=True, backref="answers", on_delete="RESTRICT", verbose_name=_l("Choice"))
+    staff = ForeignKeyField(Staff, null=True, backref="votes", on_delete="RESTRICT", verbose_name=_l("Staff"))
     text = TextField(default="", verbose_name=_l("Text"))
 
     class Meta:

@@ -16,6 +16,8 @@ costs the same number of SQL statements whatever the number of rows.
   (complaints opened by a low score) of the branch that nobody has acknowledged yet,
   whoever owns them: anybody at the branch may take one over.
 * The same queues per branch (`branch_complaints(branch)`) or per person serve managers.
+* Seen by a user (every function's `user`, models.scope): only the complaints and customers
+  in their branch scope; None (jobs, tests): every branch.
 """
 from datetime import timedelta
 
@@ -25,6 +27,7 @@ from .clock import now
 from .complaints import Complaint, callbacks_due
 from .customers import Customer
 from .org import Branch, Staff
+from .scope import branch_ids, scoped
 
 # scheduled callbacks shown this many days before they are due
 CALLBACK_HORIZON_DAYS = 7
@@ -34,43 +37,46 @@ def _id(value):
     return getattr(value, "id", value)
 
 
-def open_complaints():
+def open_complaints(user=None):
     """Open complaints with their customer, branch and owner loaded (one query), ordered by
-    the next deadline, earliest (most overdue) first."""
+    the next deadline, earliest (most overdue) first; those in `user`'s scope when given."""
     Owner = Staff.alias()
-    return (Complaint.select(Complaint, Customer, Branch, Owner)
-            .join(Customer, on=(Complaint.customer == Customer.id))
-            .switch(Complaint).join(Branch, on=(Complaint.branch == Branch.id))
-            .switch(Complaint).join(Owner, JOIN.LEFT_OUTER, on=(Complaint.assignee == Owner.id), attr="owner")
-            .where(Complaint.open_condition())
-            .order_by(Complaint.due_at.asc(nulls="LAST"), Complaint.id))
+    query = (Complaint.select(Complaint, Customer, Branch, Owner)
+             .join(Customer, on=(Complaint.customer == Customer.id))
+             .switch(Complaint).join(Branch, on=(Complaint.branch == Branch.id))
+             .switch(Complaint).join(Owner, JOIN.LEFT_OUTER, on=(Complaint.assignee == Owner.id), attr="owner")
+             .where(Complaint.open_condition())
+             .order_by(Complaint.due_at.asc(nulls="LAST"), Complaint.id))
+    return query if user is None else scoped(query, user, Complaint)
 
 
-def complaints_to_act_on(staff):
+def complaints_to_act_on(staff, user=None):
     """Open complaints `staff` owns or is the responsible staff member of."""
     staff_id = _id(staff)
-    return open_complaints().where((Complaint.assignee == staff_id) | (Complaint.responsible_staff == staff_id))
+    return open_complaints(user).where((Complaint.assignee == staff_id) | (Complaint.responsible_staff == staff_id))
 
 
-def branch_complaints(branch):
+def branch_complaints(branch, user=None):
     """Every open complaint of `branch`."""
-    return open_complaints().where(Complaint.branch == _id(branch))
+    return open_complaints(user).where(Complaint.branch == _id(branch))
 
 
-def waiting_followups(branch):
+def waiting_followups(branch, user=None):
     """Survey follow-ups of `branch` that nobody has acknowledged yet."""
-    return open_complaints().where(Complaint.branch == _id(branch), Complaint.channel == "survey",
-                                   Complaint.stage == "received")
+    return open_complaints(user).where(Complaint.branch == _id(branch), Complaint.channel == "survey",
+                                       Complaint.stage == "received")
 
 
-def callbacks_due_to(staff, today=None, horizon_days=CALLBACK_HORIZON_DAYS):
+def callbacks_due_to(staff, today=None, horizon_days=CALLBACK_HORIZON_DAYS, user=None):
     """Scheduled callbacks of the customers `staff` is the account manager of (list of dicts,
     see models.complaints.callbacks_due), due up to `horizon_days` ahead, earliest first."""
-    return callbacks_due(today or now().date(), horizon_days, account_manager=_id(staff))
+    return callbacks_due(today or now().date(), horizon_days, account_manager=_id(staff),
+                         branches=None if user is None else branch_ids(user))
 
 
-def callbacks_due_in_branch(branch, today=None, horizon_days=CALLBACK_HORIZON_DAYS):
-    return callbacks_due(today or now().date(), horizon_days, branch=_id(branch))
+def callbacks_due_in_branch(branch, today=None, horizon_days=CALLBACK_HORIZON_DAYS, user=None):
+    return callbacks_due(today or now().date(), horizon_days, branch=_id(branch),
+                         branches=None if user is None else branch_ids(user))
 
 
 def time_left(due_at, moment=None):

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
 from extensions import mail
+from models.i18n import _l
 
 from .channels import ClaimLost, DeliveryError, outcome_of_reply
 
@@ -32,15 +33,17 @@ def message_id(message, sender):
 
 
 def report_attachment(spec):
-    """(file name, xlsx bytes) of "report:<weekly|monthly>:<day>"."""
+    """(file name, xlsx bytes) of "report:<weekly|monthly>:<day>" (the whole office) or
+    "report:<weekly|monthly>:<day>:b<id>-<id>" (those branches: a branch manager's workbook)."""
     from datetime import date
 
     from exports.reports import report_filename, report_period, report_sheets
     from exports.writers import write_xlsx
-    _, kind, day = spec.split(":")
+    from models.notifications import report_scope_of
+    _, kind, day, *scope = spec.split(":")
     period = report_period(kind, date.fromisoformat(day))
     buffer = io.BytesIO()
-    write_xlsx(buffer, report_sheets(period))
+    write_xlsx(buffer, report_sheets(period, branches=report_scope_of(scope[0] if scope else "")))
     return report_filename(period), buffer.getvalue()
 
 
@@ -52,8 +55,13 @@ def qr_image(spec):
     from .links import survey_url
     invitation = Invitation.get_or_none(Invitation.id == int(spec.split(":")[1]))
     if invitation is None:
-        raise DeliveryError("the invitation no longer exists", "failed")
+        raise DeliveryError(str(_l("the invitation no longer exists")), "failed")
     return qr_bytes(survey_url(invitation), "png", scale=6)
+
+
+def _reply(code, reply):
+    """The mail server's own answer (its code and text, as the server wrote it)."""
+    return f"{code} {reply.decode(errors='replace')}"
 
 
 class EmailSender:
@@ -74,7 +82,7 @@ class EmailSender:
             try:
                 backend.open()
             except (OSError, smtplib.SMTPException) as exc:
-                raise DeliveryError(f"cannot reach the mail server: {exc}") from None
+                raise DeliveryError(str(_l("cannot reach the mail server: %(error)s", error=exc))) from None
             self.backend = backend
         return self.backend.connection
 
@@ -138,20 +146,21 @@ class EmailSender:
             code, reply = connection.mail(envelope_from)
             if code != 250:
                 connection.rset()
-                raise DeliveryError(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}",
+                raise DeliveryError(str(_l("sender refused by the mail server: %(reply)s", reply=_reply(code, reply))),
                                     outcome_of_reply(code))
             code, reply = connection.rcpt(message.recipient)
             if code not in (250, 251):
                 connection.rset()
-                raise DeliveryError(f"recipient refused: {code} {reply.decode(errors='replace')}",
+                raise DeliveryError(str(_l("recipient refused by the mail server: %(reply)s", reply=_reply(code, reply))),
                                     outcome_of_reply(code))
             code, reply = connection.docmd("data")
             if code != 354:
                 connection.rset()
-                raise DeliveryError(f"DATA refused: {code} {reply.decode(errors='replace')}", outcome_of_reply(code))
+                raise DeliveryError(str(_l("message refused by the mail server: %(reply)s", reply=_reply(code, reply))),
+                                    outcome_of_reply(code))
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon()
-            raise DeliveryError(f"mail server connection failed: {exc}") from None
+            raise DeliveryError(str(_l("the connection to the mail server failed: %(error)s", error=exc))) from None
         if not hand_over():
             self._abandon()  # the server drops a transaction whose DATA never ended
             raise ClaimLost()
@@ -162,7 +171,9 @@ class EmailSender:
             code, reply = connection.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon()
-            raise DeliveryError(f"no answer from the mail server after the message was handed over: {exc}",
+            raise DeliveryError(str(_l("no answer from the mail server after the message was handed over: %(error)s",
+                                   error=exc)),
                                 "unknown") from None
         if code != 250:
-            raise DeliveryError(f"message refused: {code} {reply.decode(errors='replace')}", outcome_of_reply(code))
+            raise DeliveryError(str(_l("message refused by the mail server: %(reply)s", reply=_reply(code, reply))),
+                                outcome_of_reply(code))

@@ -22,6 +22,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from models.i18n import _l
+
 from .channels import ClaimLost, DeliveryError
 
 TIMEOUT = 10
@@ -63,12 +65,12 @@ def post_json(url, payload, hand_over):
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
-            raise DeliveryError(f"cannot reach {urllib.parse.urlsplit(url).netloc}: {reason}") from None
+            raise DeliveryError(str(_l("cannot reach %(host)s: %(error)s", host=urllib.parse.urlsplit(url).netloc, error=reason))) from None
         if isinstance(reason, (TimeoutError, socket.timeout, ConnectionResetError)):
-            raise DeliveryError(f"no answer after the request was sent: {reason}", "unknown") from None
-        raise DeliveryError(f"request failed: {reason}") from None
+            raise DeliveryError(str(_l("no answer after the request was sent: %(error)s", error=reason)), "unknown") from None
+        raise DeliveryError(str(_l("the request failed: %(error)s", error=reason))) from None
     except (TimeoutError, socket.timeout, ConnectionResetError) as exc:
-        raise DeliveryError(f"no answer after the request was sent: {exc}", "unknown") from None
+        raise DeliveryError(str(_l("no answer after the request was sent: %(error)s", error=exc)), "unknown") from None
     try:
         parsed = json.loads(body.decode("utf-8")) if body else None
     except ValueError:
@@ -78,31 +80,31 @@ def post_json(url, payload, hand_over):
 
 def _robot_answer(status, parsed, name):
     if not 200 <= status < 300:
-        raise DeliveryError(f"{name} answered HTTP {status}")
+        raise DeliveryError(str(_l("%(name)s answered HTTP %(status)s", name=name, status=status)))
     if not isinstance(parsed, dict) or parsed.get("errcode") != 0:
-        raise DeliveryError(f"{name} refused the message: {parsed!r}"[:500])
+        raise DeliveryError(str(_l("%(name)s refused the message: %(answer)s", name=name, answer=repr(parsed)[:400])))
 
 
 def send_wecom(message, endpoint, hand_over):
     payload = {"msgtype": "markdown", "markdown": {"content": message.body_text[:4000]}}
-    _robot_answer(*post_json(endpoint.webhook_url, payload, hand_over), "WeCom")
+    _robot_answer(*post_json(endpoint.webhook_url, payload, hand_over), str(_l("WeCom")))
 
 
 def send_dingtalk(message, endpoint, hand_over):
     payload = {"msgtype": "markdown", "markdown": {"title": message.subject[:100] or "service desk",
                                                    "text": message.body_text[:5000]}}
     url = dingtalk_signed_url(endpoint.webhook_url, endpoint.secret)
-    _robot_answer(*post_json(url, payload, hand_over), "DingTalk")
+    _robot_answer(*post_json(url, payload, hand_over), str(_l("DingTalk")))
 
 
 def send_sms(message, rules, hand_over):
     url = rules["sms_gateway_url"]
     if not url:
-        raise DeliveryError("no SMS gateway is configured")
+        raise DeliveryError(str(_l("no SMS gateway is configured")))
     payload = fill(rules["sms_gateway_body"], {"mobile": message.recipient, "text": message.body_text,
                                                "key": message.key})
     status, parsed = post_json(url, payload, hand_over)
     if status == 429 or status >= 500:
-        raise DeliveryError(f"SMS gateway answered HTTP {status}")
+        raise DeliveryError(str(_l("the SMS gateway answered HTTP %(status)s", status=status)))
     if not 200 <= status < 300:
-        raise DeliveryError(f"SMS gateway refused the message: HTTP {status} {parsed!r}"[:500], "failed")
+        raise DeliveryError(str(_l("the SMS gateway refused the message: HTTP %(status)s %(answer)s", status=status, answer=repr(parsed)[:400])), "failed")

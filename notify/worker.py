@@ -25,6 +25,7 @@ from flask import current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from models import ChannelEndpoint
+from models.i18n import _l
 from models.notifications import notify_rules, run_tick
 from models.outbox import claim, finish, hand_over, recover_stale
 
@@ -74,7 +75,7 @@ class Senders:
         endpoint = ChannelEndpoint.get_or_none(ChannelEndpoint.id == message.endpoint_id) \
             if message.endpoint_id else None
         if endpoint is None:
-            raise DeliveryError("the group robot was removed", "failed")
+            raise DeliveryError(str(_l("the group robot was removed")), "failed")
         if message.channel == "wecom":
             return send_wecom(message, endpoint, hand_over_now)
         return send_dingtalk(message, endpoint, hand_over_now)

@@ -106,18 +106,12 @@ def _too_large(_exc):
 
 @bp.errorhandler(CSRFError)
 def _csrf_expired(_exc):
-    """The page stayed open too long (or cookies are off): show the form again with the
-    answers kept, instead of a bare 400."""
-    values = request.view_args or {}
-    if request.endpoint == "surveys.invitation_page":
-        link = fetch_link_or_404(Invitation, values.get("token"))
-    elif request.endpoint == "surveys.open_link_page":
-        link = fetch_link_or_404(OpenLink, values.get("token"))
-    elif request.endpoint == "surveys.short_link_page":
-        link = fetch_short_link_or_404(values.get("code"))
-    else:
-        return render_template("surveys/message.html", kind="expired_form"), 400
-    return _render_form(link, keep=request.form, notice="expired_form", status=400, start=_form_start(link))
+    """The page stayed open too long (or cookies are off): one polite page, the same for a
+    live link and a dead one (the token is not even looked up, so the answer tells nothing
+    about it), carrying the answers back in a form with a fresh token: "send again" posts
+    them to the same link, which then stores them or shows the unavailable page."""
+    kept = [(key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"]
+    return render_template("surveys/message.html", kind="expired_form", resend=kept, action=request.path), 400
 
 
 def _link_key(link):

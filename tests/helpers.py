@@ -180,6 +180,89 @@ class AppServer:
         self.log.close()
 
 
+def make_branch_rows(branch, marker, survey=None, with_notifications=False):
+    """One row of every kind that belongs to `branch`, its texts carrying `marker` (so a test
+    can look for it in any page or file): staff, customer, complaint with worksheet, callback,
+    award, reward/penalty, an open link, an invitation, a response with answers (a rating, a
+    vote for the staff member, a comment), their history; `with_notifications`: the rows of
+    notifications and survey review too (_make_notification_rows). Returns {kind: row}."""
+    from datetime import date
+
+    from models import (Answer, Award, Callback, Invitation, OpenLink, Question, Rectification, Response,
+                        RewardPenalty, Survey)
+    from models.audit import record
+
+    rows = {"branch": branch}
+    digits = f"{sum(map(ord, marker)) * 7919 % 10 ** 8:08d}"  # a phone number of this marker's own
+    rows["staff"] = make_staff(branch, f"{marker}-E1", name=f"{marker}员工", phone="137" + digits)
+    rows["customer"] = make_customer(branch, name=f"{marker}客户", phone="139" + digits,
+                                     email=f"{marker.lower()}@example.com", account_manager=rows["staff"])
+    rows["complaint"] = make_complaint(rows["customer"], title=f"{marker}投诉：服务态度",
+                                       first_responder=rows["staff"], responsible_staff=rows["staff"])
+    rows["rectification"] = Rectification.create(
+        complaint=rows["complaint"], problem_description=f"{marker}整改", cause_analysis="原因",
+        immediate_measures="措施", long_term_measures="长期", promised_date=date(2026, 12, 1))
+    rows["callback"] = Callback.create(customer=rows["customer"], complaint=rows["complaint"], staff=rows["staff"],
+                                       outcome=f"{marker}回访结果")
+    rows["award"] = Award.create(staff=rows["staff"], kind="innovation_individual", reason=f"{marker}奖励理由")
+    rows["rewardpenalty"] = RewardPenalty.create(staff=rows["staff"], kind="verbal_warning",
+                                                 reason=f"{marker}处罚理由", complaint=rows["complaint"])
+    if survey is None:
+        survey = Survey.get_or_none(Survey.title == "共用问卷") or Survey.create(title="共用问卷")
+    rating = Question.get_or_none(Question.survey == survey, Question.kind == "rating") or \
+        Question.create(survey=survey, position=1, text="满意度", kind="rating")
+    vote = Question.get_or_none(Question.survey == survey, Question.kind == "staff") or \
+        Question.create(survey=survey, position=2, text="服务之星", kind="staff")
+    comment = Question.get_or_none(Question.survey == survey, Question.kind == "text") or \
+        Question.create(survey=survey, position=3, text="意见", kind="text", required=False)
+    rows["survey"] = survey
+    rows["openlink"] = OpenLink.create(survey=survey, branch=branch, label=f"{marker}开放链接")
+    rows["invitation"] = Invitation.create(survey=survey, customer=rows["customer"])
+    rows["response"] = Response.create(survey=survey, invitation=rows["invitation"], customer=rows["customer"],
+                                       branch=branch, staff=rows["staff"])
+    rows["answer"] = Answer.create(response=rows["response"], question=comment, text=f"{marker}意见内容")
+    Answer.create(response=rows["response"], question=rating, value=2)
+    Answer.create(response=rows["response"], question=vote, staff=rows["staff"])
+    for kind in ("staff", "customer", "complaint", "callback", "award"):
+        record(rows[kind], "create")
+    if with_notifications:
+        _make_notification_rows(rows, marker, survey, digits)
+    return rows
+
+
+def _make_notification_rows(rows, marker, survey, digits):
+    """The rows of the later features, of the same branch: a submission held for review (with
+    a callback contact), anonymous feedback, an account of the branch with an in-app
+    notification, a group robot, the alert and invitation messages in the outbox with their
+    delivery attempts and event."""
+    from models import (AnonymousFeedback, ChannelEndpoint, DeliveryAttempt, Notification, NotifyEvent,
+                        OutboxMessage, Response)
+    branch = rows["branch"]
+    rows["held_response"] = Response.create(survey=survey, branch=branch, status="held", hold_reason="burst",
+                                            contact_name=f"{marker}联系人", contact_phone="136" + digits)
+    rows["feedback"] = AnonymousFeedback.create(survey=survey, branch=branch, title=f"{marker}匿名反馈",
+                                                description=f"{marker}匿名反馈内容")
+    rows["user"] = make_user(f"{marker}-staff", "staff", staff=rows["staff"])
+    rows["notification"] = Notification.create(user=rows["user"], key=f"{marker}:n", kind="overdue",
+                                               title=f"{marker}通知", complaint=rows["complaint"],
+                                               link=f"/admin/complaint/details/?id={rows['complaint'].id}")
+    rows["channelendpoint"] = ChannelEndpoint.create(name=f"{marker}群机器人", kind="wecom", branch=branch,
+                                                     webhook_url=f"https://robot.example.cn/{marker}")
+    rows["notifyevent"] = NotifyEvent.create(key=f"{marker}:event", kind="overdue", complaint=rows["complaint"])
+    rows["outboxmessage"] = OutboxMessage.create(
+        key=f"{marker}:alert", kind="overdue", channel="email", recipient=rows["staff"].email or f"s{digits}@example.cn",
+        recipient_name=rows["staff"].name, complaint=rows["complaint"], subject=f"{marker}超时提醒", status="failed")
+    rows["invitation_message"] = OutboxMessage.create(
+        key=f"{marker}:invite", kind="invitation", channel="email", recipient=rows["customer"].email,
+        recipient_name=rows["customer"].name, invitation=rows["invitation"], subject=f"{marker}问卷邀请",
+        status="failed")
+    rows["robot_message"] = OutboxMessage.create(
+        key=f"{marker}:robot", kind="overdue", channel="wecom", recipient=rows["channelendpoint"].webhook_url,
+        endpoint=rows["channelendpoint"], subject=f"{marker}群消息", status="sent")
+    rows["deliveryattempt"] = DeliveryAttempt.create(message=rows["outboxmessage"], outcome="failed",
+                                                     error=f"{marker}退信")
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free loopback port, keeping what it receives.
 

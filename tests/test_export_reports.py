@@ -76,12 +76,20 @@ def office_week(app, office):
     clock.freeze(None)
 
 
+@pytest.fixture
+def director(login_as):
+    """An account that sees every branch (the office's administrator), English UI."""
+    client = login_as("admin")
+    client.http.set_cookie("lang", "en")
+    return client
+
+
 def rows_of(sheet):
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def test_weekly_report_workbook(app, manager, office_week):
-    response = manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
+def test_weekly_report_workbook(app, director, office_week):
+    response = director.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["Overview", "Branch ranking", "Complaints by stage", "Complaints by category",
@@ -129,14 +137,15 @@ def test_weekly_report_workbook(app, manager, office_week):
 
     with app.app_context():
         log = ExportLog.get()
-        assert (log.what, log.format, log.username) == ("report:weekly", "xlsx", "manager")
+        assert (log.what, log.format, log.username) == ("report:weekly", "xlsx", "admin")
+        assert log.personal_data  # the satisfaction table and the responses name customers
         assert log.rows == sum(len(rows_of(sheet)) - 1 for sheet in workbook.worksheets)
         assert "2026-11-02" in log.filters
 
 
-def test_monthly_report_covers_the_month(app, manager, office_week):
+def test_monthly_report_covers_the_month(app, director, office_week):
     workbook = openpyxl.load_workbook(io.BytesIO(
-        manager.get("/admin/report-workbooks/download/?kind=monthly&day=2026-10-15").data))
+        director.get("/admin/report-workbooks/download/?kind=monthly&day=2026-10-15").data))
     stages = {row[0]: row for row in rows_of(workbook["Complaints by stage"])[1:]}
     assert stages["新疆分公司"][2] == 1 and stages["江苏分公司"][2] == 0
     assert len(rows_of(workbook["Satisfaction table"])) == 2   # the response of 10-30
@@ -156,10 +165,10 @@ def test_report_page_and_bad_input(manager, login_as, office):
     assert staff.get("/admin/report-workbooks/download/?kind=weekly").status_code == 403
 
 
-def test_ranking_and_scoreboard_sheets_match_the_scoring_functions(app, manager, office_week):
+def test_ranking_and_scoreboard_sheets_match_the_scoring_functions(app, director, office_week):
     from models.reports import RANKING_COLUMNS, STAFF_COLUMNS, branch_ranking, staff_scoreboard
     workbook = openpyxl.load_workbook(io.BytesIO(
-        manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06").data))
+        director.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06").data))
     with app.app_context():
         period = Period.of("weekly", date(2026, 11, 6))
         ranking = branch_ranking(period.start, period.end)
@@ -177,6 +186,28 @@ def test_ranking_and_scoreboard_sheets_match_the_scoring_functions(app, manager,
     staff_rows = rows_of(workbook["Staff scoreboard"])
     assert staff_rows[0] == [str(label) for label in STAFF_COLUMNS.values()]
     assert [row[1] for row in staff_rows[1:]] == [r["name"] for r in board]
+
+
+def test_branch_manager_workbook_covers_their_branch(app, manager, office_week):
+    """The manager of 江苏: every sheet counts 江苏 only; the ranking shows 新疆's rank and scores
+    but none of its counts; no customer, response or staff member of 新疆 appears."""
+    from models.reports import RANKING_COLUMNS
+    workbook = openpyxl.load_workbook(io.BytesIO(
+        manager.get("/admin/report-workbooks/download/?kind=weekly&day=2026-11-06").data))
+    everything = "\n".join(str(cell) for sheet in workbook.worksheets for row in rows_of(sheet) for cell in row)
+    assert "孙小美" not in everything and "古丽 (E0300)" not in everything
+    assert [row[0] for row in rows_of(workbook["Complaints by stage"])[1:]] == ["江苏分公司"]
+    assert [row[0] for row in rows_of(workbook["SLA breaches"])[1:]] == ["江苏分公司"]
+    assert [row[2] for row in rows_of(workbook["Satisfaction table"])[1:]] == ["江苏分公司"]
+    assert rows_of(workbook["Survey summary"])[1][2] == 1           # 江苏's response only
+    keys = list(RANKING_COLUMNS)
+    ranking = {row[keys.index("branch")]: row for row in rows_of(workbook["Branch ranking"])[1:]}
+    assert set(ranking) == {"江苏分公司", "新疆分公司"}
+    other = ranking["新疆分公司"]
+    assert other[keys.index("score")] is not None and other[keys.index("rank")] is not None
+    assert other[keys.index("complaints")] is None and other[keys.index("customers")] is None
+    assert ranking["江苏分公司"][keys.index("complaints")] == 2
+    assert any(row[0] == "Branches" and row[1] == "江苏分公司" for row in rows_of(workbook["Overview"]))
 
 
 def test_workbook_in_chinese(app, login_as, office_week):

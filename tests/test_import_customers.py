@@ -210,3 +210,23 @@ def test_import_is_for_managers_only(login_as, office):
     response = staff.post("/admin/customer-import/preview/",
                           {"file": (io.BytesIO(xlsx_file(GOOD_ROWS)), "c.xlsx")}, content_type="multipart/form-data")
     assert response.status_code == 403
+
+
+def test_a_manager_imports_into_their_own_branches_only(app, manager, office, staging_dir):
+    """Another branch (and its staff as account managers) reads like an unknown one (models.scope)."""
+    from .helpers import make_branch, make_staff
+    with app.app_context():
+        far = make_branch("新疆分公司", region="新疆")
+        make_staff(far, "X0001", name="马超")
+    before = customer_count(app)
+    page = upload(manager, xlsx_file([["周杰", "", 13900001111, "", "household", "", "", "新疆分公司", "", ""],
+                                      ["吴敏", "", 13900002222, "", "household", "", "", "江苏分公司", "X0001", ""],
+                                      ["郑洁", "", 13900003333, "", "household", "", "", "江苏分公司", "E0002", ""]]))
+    text = page.get_data(as_text=True)
+    assert "新疆分公司" in text and "X0001" in text  # both refused, with the row's error
+    response = confirm(manager, text, "valid")
+    assert response.status_code == 302
+    with app.app_context():
+        assert customer_count(app) == before + 1
+        assert Customer.get(Customer.name == "郑洁").branch_id == office["branch"].id
+        assert not Customer.select().where(Customer.name.in_(["周杰", "吴敏"])).exists()

@@ -161,6 +161,38 @@ def test_upgrade_db_command_reports_status_and_applies(app):
         assert Branch.select().count() == 1 and Answer.select().count() == 0
 
 
+def test_migrations_40_to_42_bring_an_older_database_up(app):
+    """A database of the release before: no session version, no branch links, no history branch,
+    no customer archive flag, no personal-data mark in the export log. Upgrading adds them and
+    gives the existing history its branch."""
+    from models import Customer, ExportLog, History, User
+    from .helpers import make_branch, make_complaint, make_customer
+
+    with app.app_context():
+        branch = make_branch()
+        complaint = make_complaint(make_customer(branch))
+        History.create(object_type="Complaint", object_id=complaint.id, object_label="x", action="create")
+        schema = Schema(db.obj)
+        if "history_branch_id" in indexes("history"):
+            db.execute_sql('DROP INDEX "history_branch_id"')
+        for table, column in (("history", "branch_id"), ("user", "session_version"), ("customer", "anonymised_at"),
+                              ("export_log", "personal_data")):
+            schema.migrator.drop_column(table, column).run()
+        SchemaVersion.create_table(safe=True)
+        for version in (40, 41, 42):
+            SchemaVersion.delete().where(SchemaVersion.version == version).execute()
+        for version, _name, _fn in MIGRATIONS:
+            if version not in (40, 41, 42):
+                SchemaVersion.insert(version=version, name="x").on_conflict_ignore().execute()
+        db.close()
+        applied = upgrade()
+        assert [v for v, _ in applied] == [40, 41, 42]
+        assert {"branch_id"} <= set(columns("history")) and "session_version" in columns("user")
+        assert "anonymised_at" in columns("customer") and "personal_data" in columns("export_log")
+        assert History.get(History.object_id == complaint.id, History.object_type == "Complaint").branch_id == branch.id
+        assert User.select().count() == 0 and Customer.select().count() == 1 and ExportLog.select().count() == 0
+
+
 def test_upgrade_adds_the_notification_columns_and_the_scheduler_looks_at_every_open_complaint(app, office):
     """Migration 30 on a database from before notifications: the columns come back with their
     defaults, and every open complaint (only those) is due for the scheduler's next tick."""

@@ -247,6 +247,20 @@ def test_the_weekly_report_goes_to_managers_and_directors_on_friday_at_five(app,
     assert sorted(r for r, _ in weekly) == ["boss@example.cn", "li@example.cn", "ma@example.cn"]
     name, sheets = _workbook_of(weekly[0][1])
     assert name.endswith(".xlsx") and "2026-03-09" in name and len(sheets) >= 5
+    # each reader's workbook covers the branches they see (models.scope): the director the whole
+    # office, a branch manager their own branch (the ranking shows the others' ranks and scores)
+    by_reader = {r: _branches_counted(m) for r, m in weekly}
+    assert by_reader == {"boss@example.cn": {"江苏分公司", "新疆分公司"}, "li@example.cn": {"江苏分公司"},
+                         "ma@example.cn": {"新疆分公司"}}
+
+
+def _branches_counted(message):
+    """The branches of the "Complaints by stage" sheet of the report attached to `message`."""
+    [attachment] = [part for part in message.iter_attachments() if part.get_filename()]
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()), read_only=True)
+    sheet = next(ws for ws in workbook.worksheets if ws.title == "各阶段投诉")
+    return {row[0] for row in sheet.iter_rows(values_only=True) if row and isinstance(row[0], str)
+            and row[0].endswith("分公司") and row[0] != "分公司"}  # not the header
 
 
 def test_the_monthly_report_covers_the_month_before_on_the_first(app, people, smtp_server):

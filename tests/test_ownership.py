@@ -69,6 +69,18 @@ def test_upgrade_gives_old_complaints_their_first_responder_as_owner(office):
     assert Complaint.get_by_id(complaint.id).assignee_id == office["other"].id
 
 
+def test_branch_managers_include_managers_linked_to_the_branch(app, office):
+    from models import UserBranch
+    from models.ownership import branch_managers
+    from .helpers import make_branch, make_user
+    with app.app_context():
+        other = make_branch("新疆分公司", region="新疆")
+        regional = make_user("regional", "manager")
+        UserBranch.create(user=regional, branch=other)
+        assert [u.username for u in branch_managers(other.id)] == ["regional"]
+        assert "manager" in [u.username for u in branch_managers(office["branch"].id)]
+
+
 # ---------------------------------------------------------------- no complaint without an owner, on every path
 
 def test_every_path_that_records_a_complaint_gives_it_an_owner(app, office, login_as):

@@ -264,3 +264,19 @@ def test_huge_form_field_gets_a_polite_413(app, client, csat):
     assert response.status_code == 413 and "太长" in response.get_data(as_text=True)
     with app.app_context():
         assert Response.select().count() == 0
+
+
+def test_post_without_csrf_token_answers_the_same_page_for_live_and_dead_links(app, client, csat):
+    """No oracle: the page does not depend on whether the token exists (and nothing is stored)."""
+    form = answers(csat["questions"], text="同样的页面")
+    pages = []
+    for url in (f"/s/o/{csat['open_link'].token}", "/s/o/" + "x" * 43, f"/s/i/{csat['invitation'].token}",
+                "/s/i/" + "y" * 43):
+        response = client.post(url, form, csrf=False)
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        pages.append(re.sub(r'value="[^"]*" name="csrf_token"|name="csrf_token" value="[^"]*"|action="[^"]*"', "",
+                            html))
+    assert len(set(pages)) == 1
+    with app.app_context():
+        assert Response.select().count() == 0

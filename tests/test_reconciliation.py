@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 from models import clock
 
 from . import reconciliation_data
+from .helpers import Client, make_user
 
 WEEK_DAY, DEC_DAY, NOV_DAY = "2026-12-02", "2026-12-02", "2026-11-15"
 
@@ -130,6 +131,18 @@ def pct(cell):
 
 
 # ---------------------------------------------------------------- the data set
+
+@pytest.fixture
+def manager(app, office):
+    """Every figure of the whole office: read by the service director, who sees every branch
+    (a branch manager's pages count their own branches only: models.scope)."""
+    with app.app_context():
+        make_user("director", "director")
+    client = Client(app.test_client())
+    client.login("director")
+    client.http.set_cookie("lang", "en")
+    return client
+
 
 @pytest.fixture
 def office_data(app, office):

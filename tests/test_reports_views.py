@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from models import Award, Callback, Choice, Invitation, OpenLink, Response, RewardPenalty, Survey, clock
+from models import (Award, Branch, Callback, Choice, Invitation, OpenLink, Response, RewardPenalty, Survey, User,
+                    UserBranch, clock)
 
 from .helpers import count_queries, make_branch, make_customer, make_staff
 from .test_reports import NOW, answer, complaint_at, question
@@ -56,7 +57,7 @@ def test_dashboard_figures_equal_the_rows_of_the_linked_lists(frozen, login_as, 
         for answered in (True, False, False):
             Invitation.create(survey=survey, customer=customer, sent_at=NOW - timedelta(days=3),
                               answered_at=NOW if answered else None)
-    manager = login_as("manager")
+    manager = login_as("admin")  # every branch (a branch manager's figures: below)
     page = manager.get("/admin/").get_data(as_text=True)
 
     url, shown = _href(page, "open-total")
@@ -82,6 +83,14 @@ def test_dashboard_figures_equal_the_rows_of_the_linked_lists(frozen, login_as, 
     assert shown == 3 == _rows_in_list(manager, url, "complaint")
     url, shown = _href(page, "responses-period")
     assert shown == 1 == _rows_in_list(manager, url, "response")
+
+    # the branch manager's dashboard counts their branch, and its links open the same rows
+    branch_manager = login_as("manager")
+    page = branch_manager.get("/admin/").get_data(as_text=True)
+    url, shown = _href(page, "open-total")
+    assert shown == 3 == _rows_in_list(branch_manager, url, "complaint")
+    url, shown = _href(page, "responses-period")
+    assert shown == 1 == _rows_in_list(branch_manager, url, "response")
 
 
 def test_overdue_figure_opens_exactly_the_overdue_complaints(frozen, login_as, office):
@@ -246,8 +255,17 @@ def test_query_count_does_not_grow_with_the_data(frozen, login_as, office):
             result[url] = counter.count
         return result
 
+    def manage_every_branch():
+        # the manager is in charge of every branch (UserBranch): the figures carry the scope
+        manager_user = User.get(User.username == "manager")
+        for branch in Branch.select():
+            UserBranch.insert(user=manager_user, branch=branch).on_conflict_ignore().execute()
+
+    with frozen.app_context():
+        manage_every_branch()
     small = counts()
     with frozen.app_context():
         _populate(1, 5)
+        manage_every_branch()
     large = counts()
     assert large == small

@@ -12,8 +12,9 @@ import pytest
 
 from models import Complaint, Customer, db, search
 from models.base import is_sqlite
+from models.ownership import hand_over
 
-from .helpers import count_queries, make_branch, make_complaint, make_customer
+from .helpers import count_queries, make_branch, make_complaint, make_customer, make_staff
 
 
 @pytest.fixture
@@ -252,7 +253,7 @@ def test_filters_and_sort_still_apply_to_a_search(app, en, office, people):
     other = make_branch("甘宁分公司", region="甘宁")
     elsewhere = make_complaint(make_customer(other, name="张伟", phone="13300003333"), branch=other,
                                title="漏水：楼上渗水")
-    staff = en()
+    staff = en("admin")  # two branches: read by an account that sees every branch (models.scope)
     assert complaint_numbers(staff, "漏水") == [elsewhere.number, people["leak"].number]
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "complaint")
     branch_filter = next(i for i, f in enumerate(view._filters) if str(f.name) == "Branch")
@@ -263,9 +264,14 @@ def test_filters_and_sort_still_apply_to_a_search(app, en, office, people):
 
 
 def test_pickers_find_like_the_search_box(app, en, people):
-    staff = en()
+    staff = en("manager")  # the branch manager sees the phone in full (models.privacy)
     found = json.loads(staff.get("/admin/complaint/ajax/lookup/?name=customer&query=8000").get_data(as_text=True))
     assert [label for _id, label in found] == ["张伟 (南京市水务局) · 138-0013-8000"]
+    # staff who neither manage the customer's account nor own one of their open complaints see it masked
+    with app.test_request_context():
+        hand_over(people["leak"], make_staff(people["leak"].branch, "E0998", name="另一位"))
+    found = json.loads(en().get("/admin/complaint/ajax/lookup/?name=customer&query=8000").get_data(as_text=True))
+    assert [label for _id, label in found] == ["张伟 (南京市水务局) · 138****8000"]  # masked for other staff
     found = json.loads(staff.get(f"/admin/callback/ajax/lookup/?name=complaint&query={quote('张伟')}")
                        .get_data(as_text=True))
     assert [label.split()[0] for _id, label in found] == [people["leak"].number]

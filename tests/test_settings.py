@@ -110,3 +110,28 @@ def test_a_value_stored_by_hand_that_breaks_its_rule_reads_as_the_default(app):
     assert settings.value("survey.followup_score_max") == 6
     Setting.set_value("survey.followup_score_max", 5)
     assert settings.value("survey.followup_score_max") == 5
+
+
+def test_notification_settings_are_typed_here_too_and_checked_by_their_own_rule(admin):
+    """The notify.* settings are declared like the others (models.settings) and checked by
+    models.notifications.check_setting: percentages, times of day, the gateway's JSON body."""
+    from models.notifications import notify_rules
+    page = admin.get("/admin/setting/").get_data(as_text=True)
+    assert "<td>Due-soon reminders at these percentages of a stage's allowed time</td>" in page
+    url = "/admin/setting/edit/?key=notify.due_soon_percents"
+    assert 'value="50, 80"' in admin.get(url).get_data(as_text=True)
+    response = admin.post(url, {"value": "50, 180"})
+    assert response.status_code == 422 and "between 1 and 99" in response.get_data(as_text=True)
+    assert admin.post(url, {"value": "75，25"}).status_code == 302  # a Chinese comma too
+    assert notify_rules()["due_soon_percents"] == [25, 75]
+    url = "/admin/setting/edit/?key=notify.weekly_report_time"
+    assert admin.post(url, {"value": "25:00"}).status_code == 422
+    assert admin.post(url, {"value": "9:30"}).status_code == 302
+    assert notify_rules()["weekly_report_time"] == "09:30"
+    url = "/admin/setting/edit/?key=notify.escalation_delay_minutes"
+    assert 'type="number"' in admin.get(url).get_data(as_text=True)
+    assert admin.post(url, {"value": "-5"}).status_code == 422
+    url = "/admin/setting/edit/?key=notify.sms_gateway_body"
+    assert admin.post(url, {"value": "{not json"}).status_code == 422
+    assert admin.post(url, {"value": '{"to": "{mobile}", "msg": "{text}"}'}).status_code == 302
+    assert notify_rules()["sms_gateway_body"] == {"to": "{mobile}", "msg": "{text}"}

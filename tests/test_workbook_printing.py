@@ -87,7 +87,7 @@ def _to_pdf(tmp_path, name, data):
                                 "员工积分榜": 1, "满意度调查表": 1, "答卷 客户满意度调查（2026年度）": 1}),
 ])
 def test_report_workbooks_print_one_page_wide_with_titles(thirty_branches, login_as, tmp_path, kind, day, expected):
-    client = login_as("manager")  # Chinese, as the office prints it
+    client = login_as("admin")  # every branch (a branch manager prints their own); Chinese, as the office prints it
     response = client.get(f"/admin/report-workbooks/download/?kind={kind}&day={day}")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
@@ -114,7 +114,7 @@ def test_report_workbooks_print_one_page_wide_with_titles(thirty_branches, login
 
 
 def test_a_complaint_list_export_prints_with_the_title_not_cut(thirty_branches, login_as, tmp_path):
-    client = login_as("manager")
+    client = login_as("admin")  # every branch
     response = client.get("/admin/complaint/export/xlsx/")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active

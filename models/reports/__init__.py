@@ -58,7 +58,8 @@ What counts.
     equals the complaint list it links to. "Raised by the customer" excludes those
     follow-ups (raised_by_customer()): it is what makes a customer vocal.
 
-Scope filters. branch: complaints by Complaint.branch; responses by the branch the response
+Scope filters. branch (a Branch, an id, or a list of ids: a user's branch scope from
+  models.scope; an empty list selects nothing): complaints by Complaint.branch; responses by the branch the response
   is attributed to (Response.branch); invitations by the invited customer's branch.
   grade: the customer's grade (responses without a customer drop out). staff: complaints
   by responsible staff, responses by the staff member they are about (Response.staff).
@@ -179,8 +180,8 @@ from .base import (CSAT_SATISFIED_MIN, NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, QUAD
 from .complaints import (complaints_by_category, complaints_by_stage, complaints_received, due_soon_count, no_breaches,
                          no_complaints_by_stage, open_by_stage, sla_breaches, sla_by, sla_compliance, sla_result)
 from .dashboard import dashboard_summary, trend
-from .periods import (PERIOD_KINDS, Period, custom_period, day_of, last_periods, parse_period, period_of,
-                      period_of_star_label)
+from .periods import (FIRST_DAY, LAST_DAY, PERIOD_KINDS, Period, custom_period, day_of, last_periods, parse_period,
+                      period_of, period_of_star_label)
 from .quadrants import QUADRANTS, SATISFIED_AT, customer_quadrants, quadrant_of
 from .ranking import (DEFAULT_RANKING_WEIGHTS, RANKING_COLUMNS, RANKING_PARTS, STAFF_COLUMNS, branch_ranking,
                       ranking_note, ranking_weights, staff_scoreboard, star_candidates)
@@ -194,7 +195,7 @@ __all__ = [
     "complaints_by_category", "complaints_by_stage", "complaints_received", "due_soon_count", "no_breaches", "no_complaints_by_stage",
     "open_by_stage", "sla_breaches", "sla_by", "sla_compliance", "sla_result",
     "dashboard_summary", "trend",
-    "PERIOD_KINDS", "Period", "custom_period", "day_of", "last_periods", "parse_period", "period_of",
+    "FIRST_DAY", "LAST_DAY", "PERIOD_KINDS", "Period", "custom_period", "day_of", "last_periods", "parse_period", "period_of",
     "period_of_star_label",
     "QUADRANTS", "SATISFIED_AT", "customer_quadrants", "quadrant_of",
     "DEFAULT_RANKING_WEIGHTS", "RANKING_COLUMNS", "RANKING_PARTS", "STAFF_COLUMNS", "branch_ranking",

@@ -104,8 +104,16 @@ def customers_of_grade(grade):
     return Customer.select(Customer.id).where(Customer.grade == grade)
 
 
+def in_branch(column, branch):
+    """`column` (a foreign key to Branch) is `branch`: a Branch, an id, or a collection of ids
+    (a user's branch scope, models.scope.branch_ids; an empty one selects nothing)."""
+    if isinstance(branch, (list, tuple, set, frozenset)):
+        return column.in_(list(branch))
+    return column == id_of(branch)
+
+
 def customers_of_branch(branch):
-    return Customer.select(Customer.id).where(Customer.branch == id_of(branch))
+    return Customer.select(Customer.id).where(in_branch(Customer.branch, branch))
 
 
 def complaint_filters(query, start, end, branch=None, grade=None, staff=None):
@@ -115,8 +123,8 @@ def complaint_filters(query, start, end, branch=None, grade=None, staff=None):
 
 
 def complaint_scope(query, branch=None, grade=None, staff=None):
-    if branch:
-        query = query.where(Complaint.branch == id_of(branch))
+    if branch is not None:
+        query = query.where(in_branch(Complaint.branch, branch))
     if grade:
         query = query.where(Complaint.customer.in_(customers_of_grade(grade)))
     if staff:
@@ -130,8 +138,8 @@ def response_filters(query, start=None, end=None, branch=None, grade=None, staff
     query = query.where(counted_responses())
     if start is not None:
         query = query.where(Response.submitted_at >= start, Response.submitted_at < end)
-    if branch:
-        query = query.where(Response.branch == id_of(branch))
+    if branch is not None:
+        query = query.where(in_branch(Response.branch, branch))
     if grade:
         query = query.where(Response.customer.in_(customers_of_grade(grade)))
     if staff:

@@ -96,15 +96,23 @@ def last_periods(kind, count=12, moment=None):
     return periods
 
 
+# Days a page may ask about: a period around 9999-12-31 would end after the last date Python
+# (and the databases) can hold, and nobody ranks branches in the year 1.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def parse_period(kind, at=None, first=None, last=None, moment=None):
     """The period a page asks for: kind week/month/quarter around date `at` (text YYYY-MM-DD,
     default today), or kind "custom" from `first` to `last`. Raises ValueError with a message
     a user can act on."""
     def _day(text, what):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except (TypeError, ValueError):
             raise ValueError(f"{what}: expected a date like 2026-11-23, got {text!r}") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"{what}: {day} is outside {FIRST_DAY} to {LAST_DAY}")
+        return day
     if kind == "custom":
         return custom_period(_day(first, "from"), _day(last, "to"))
     if kind not in PERIOD_KINDS:

@@ -32,7 +32,7 @@ def customer_quadrants(start, end, branch=None, grade=None):
     each dict: customer_id, name, organisation, phone, branch, grade, mean (0.01), scores,
     complaints (raised by the customer), comments. Rules: the glossary."""
     def customer_scope(query, customer_column):
-        if branch:
+        if branch is not None:
             query = query.where(customer_column.in_(customers_of_branch(branch)))
         if grade:
             query = query.where(customer_column.in_(customers_of_grade(grade)))

@@ -11,8 +11,8 @@ from ..i18n import _l
 from ..org import Branch, Staff
 from ..recognition import PENALTY_KINDS, RewardPenalty
 from ..surveys import Answer, Question, Response
-from .base import (complaint_filters, count_if, grouped, id_of, listed_branches, real_customers, response_filters,
-                   rounded)
+from .base import (complaint_filters, count_if, grouped, in_branch, listed_branches, real_customers,
+                   response_filters, rounded)
 from .complaints import sla_by, sla_result
 from .satisfaction import NO_SATISFACTION, satisfaction_by
 
@@ -153,8 +153,8 @@ def staff_scoreboard(start, end, branch=None, grade=None):
     Headings: STAFF_COLUMNS. The rules (votes, candidacy, order): the glossary."""
     staff_query = (Staff.select(Staff, Branch).join(Branch).where(Staff.active == True)  # noqa: E712
                    .order_by(Staff.name, Staff.employee_no))
-    if branch:
-        staff_query = staff_query.where(Staff.branch == id_of(branch))
+    if branch is not None:
+        staff_query = staff_query.where(in_branch(Staff.branch, branch))
     people = list(staff_query)
 
     votes_query = (Answer.select(Answer.staff, fn.COUNT(Answer.id)).join(Question).switch(Answer).join(Response)

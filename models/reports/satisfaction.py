@@ -10,7 +10,7 @@ from ..org import Branch, Staff
 from ..surveys import Answer, Choice, Invitation, Question, Response
 from .base import (CSAT_SATISFIED_MIN, NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, RATING, SCORE, count_if,
                    counted_responses, customers_of_branch, customers_of_grade, exact, grouped, id_of, mean, nps_of,
-                   percent, response_filters)
+                   in_branch, percent, response_filters)
 
 
 # ---------------------------------------------------------------- CSAT and NPS
@@ -87,7 +87,7 @@ def response_rates(start=None, end=None, key=None, branch=None, grade=None, surv
     query = Invitation.select(*columns).where(Invitation.sent_at.is_null(False))
     if start is not None:
         query = query.where(Invitation.sent_at >= start, Invitation.sent_at < end)
-    if branch:
+    if branch is not None:
         query = query.where(Invitation.customer.in_(customers_of_branch(branch)))
     if grade:
         query = query.where(Invitation.customer.in_(customers_of_grade(grade)))
@@ -105,15 +105,18 @@ def response_rates(start=None, end=None, key=None, branch=None, grade=None, surv
 NO_RESPONSE_RATE = {"sent": 0, "answered": 0, "rate": None}
 
 
-def survey_response_rates(survey_ids):
+def survey_response_rates(survey_ids, branch=None):
     """The survey list's figure: per survey id {sent, answered, rate, responses} over all
-    time (invitations ever sent; counted responses ever received). Two queries."""
+    time (invitations ever sent; counted responses ever received), of `branch` (a branch or a
+    list of ids: the user's scope) when given. Two queries."""
     ids = list(survey_ids)
     if not ids:
         return {}
-    rates = response_rates(key=Invitation.survey, surveys=ids)
+    rates = response_rates(key=Invitation.survey, surveys=ids, branch=branch)
     query = Response.select(Response.survey, fn.COUNT(Response.id)).where(counted_responses(),
                                                                           Response.survey.in_(ids))
+    if branch is not None:
+        query = query.where(in_branch(Response.branch, branch))
     responses = {k: row[0] for k, row in grouped(query, Response.survey).items()}
     return {i: {**rates.get(i, NO_RESPONSE_RATE), "responses": responses.get(i, 0)} for i in ids}
 
@@ -227,7 +230,7 @@ def total_score(numbers):
 
 # ---------------------------------------------------------------- the survey analytics index
 
-def survey_overview(start, end, surveys=None, weeks=12):
+def survey_overview(start, end, surveys=None, weeks=12, branch=None):
     """The survey analytics index: per survey (newest first; `surveys` limits the list), for
     responses submitted in [start, end):
 
@@ -237,7 +240,9 @@ def survey_overview(start, end, surveys=None, weeks=12):
         received: {"received", "to_review"}, as models.feedback.feedback_counts()),
         weekly: [(Period, counted responses)] for the `weeks` weeks up to the period's end.
 
-    A constant number of queries whatever the number of surveys."""
+    `branch`: one branch or a list of branch ids (a user's branch scope): every figure counts
+    only that branch's responses, invitations and feedback. A constant number of queries
+    whatever the number of surveys."""
     from ..feedback import feedback_counts
     from ..surveys import Survey
     from .base import bucket_of
@@ -246,19 +251,22 @@ def survey_overview(start, end, surveys=None, weeks=12):
     if surveys is not None:
         query = query.where(Survey.id.in_([id_of(s) for s in surveys]))
     survey_list = list(query)
-    satisfaction = satisfaction_by(Response.survey, start, end)
+    satisfaction = satisfaction_by(Response.survey, start, end, branch=branch)
     volumes = grouped(response_filters(Response.select(Response.survey, fn.COUNT(Response.id),
                                                        count_if(Response.followup_complaint.is_null(False))),
-                                       start, end), Response.survey)
-    held = grouped(Response.select(Response.survey, fn.COUNT(Response.id)).where(
-        Response.submitted_at >= start, Response.submitted_at < end, Response.status == "held"), Response.survey)
-    rates = response_rates(start, end, key=Invitation.survey)
-    feedback = feedback_counts(start, end, group_by="survey")
+                                       start, end, branch=branch), Response.survey)
+    held_query = Response.select(Response.survey, fn.COUNT(Response.id)).where(
+        Response.submitted_at >= start, Response.submitted_at < end, Response.status == "held")
+    if branch is not None:
+        held_query = held_query.where(in_branch(Response.branch, branch))
+    held = grouped(held_query, Response.survey)
+    rates = response_rates(start, end, key=Invitation.survey, branch=branch)
+    feedback = feedback_counts(start, end, group_by="survey", branch=branch)
     periods = last_periods("week", weeks, end - timedelta(seconds=1))
     bucket = bucket_of(Response.submitted_at, periods)
     weekly = {(survey_id, index): n for survey_id, index, n in response_filters(
-        Response.select(Response.survey, bucket, fn.COUNT(Response.id)), periods[0].start, periods[-1].end)
-        .group_by(SQL("1"), SQL("2")).tuples()}
+        Response.select(Response.survey, bucket, fn.COUNT(Response.id)), periods[0].start, periods[-1].end,
+        branch=branch).group_by(SQL("1"), SQL("2")).tuples()}
     rows = []
     for survey in survey_list:
         sat = satisfaction.get(survey.id, NO_SATISFACTION)
