@@ -189,7 +189,7 @@ class ComplaintAdmin(CustomFieldsMixin, DomainModelView):
                              "acknowledge_due_at", "result_due_at", "rectify_due_at", "callback_due_at",
                              "acknowledged_at", "resolved_at", "rectified_at", "called_back_at", "closed_at",
                              "apology_note", "director_notified", "result_text", "closing_note",
-                             "stage", "sla_hours_kind", "rectifications", "callbacks", "invitations",
+                             "stage", "sla_hours_kind", "alert_at", "rectifications", "callbacks", "invitations",
                              "source_responses",
                              "rewards_penalties",
                              # the owner is the receiver, changed only by a hand-over on the complaint page

@@ -93,6 +93,24 @@ def test_created_in_the_browser_with_number_deadlines_and_first_responder(app, e
     assert (created.action, created.username) == ("create", "staff")
 
 
+def test_the_form_offers_no_field_the_product_keeps_itself(app, en, office):
+    """Deadlines, the stage, the owner and the alert scheduler's next check are kept by the
+    workflow and the scheduler, never typed; a forged value is not taken."""
+    complaint = make_complaint(make_customer(office["branch"]))
+    staff = en("staff")
+    for url in ("/admin/complaint/new/", f"/admin/complaint/edit/?id={complaint.id}"):
+        form = staff.get(url).get_data(as_text=True)
+        assert 'name="title"' in form
+        for kept in ("alert_at", "due_at", "acknowledge_due_at", "stage", "assignee", "sla_hours_kind", "number"):
+            assert f'name="{kept}"' not in form, (url, kept)
+    alert_at = Complaint.get_by_id(complaint.id).alert_at
+    response = staff.post(f"/admin/complaint/edit/?id={complaint.id}", {
+        "customer": complaint.customer_id, "branch": office["branch"].id, "channel": "phone", "category": "attitude",
+        "severity": "normal", "title": complaint.title, "compensation": "none", "alert_at": "2099-01-01 00:00:00"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert Complaint.get_by_id(complaint.id).alert_at == alert_at
+
+
 def _post_stage(client, complaint, stage, **fields):
     return client.post(f"/admin/complaint/stage/?id={complaint.id}", {"stage": stage, **fields})
 
