@@ -20,6 +20,7 @@ from models.outbox import ROBOT_EVENTS, EVENT_KINDS, STATUSES, resend
 from models.privacy import masked_recipient, recipients_shown
 from models.scope import get_in_scope, parse_id
 from models.settings import notification_settings
+from models.validation import email_problem, field_problems, mobile_problem
 
 from .base import DomainModelView, RoleBaseView, _user
 
@@ -43,6 +44,9 @@ class MyNotificationsView(RoleBaseView):
         user = _user()
         if request.method == "POST":
             return self._save_preferences(user)
+        return self._page(user)
+
+    def _page(self, user, errors=None, status=200):
         page = min(max(request.args.get("page", 1, type=int), 1), 10 ** 6)
         query = Notification.select().where(Notification.user == user.id)
         if request.args.get("unread") == "1":
@@ -53,24 +57,19 @@ class MyNotificationsView(RoleBaseView):
         return self.render("admin/notifications/mine.html", items=items, page=page, total=total,
                            pages=max((total + PAGE - 1) // PAGE, 1), kind_label=lambda c: label_of(EVENT_KINDS, c),
                            account=user, staff=user.staff if user.staff_id else None,
-                           unread_only=request.args.get("unread") == "1")
+                           unread_only=request.args.get("unread") == "1", errors=errors or {}), status
 
     def _save_preferences(self, user):
-        email = request.form.get("email", "").strip()
-        mobile = request.form.get("mobile", "").strip()
-        errors = []
-        if email and ("@" not in email or len(email) > 120 or any(c.isspace() for c in email)):
-            errors.append(_("Enter a valid e-mail address."))
-        if mobile and (len(mobile) > 30 or not all(c.isdigit() or c in "+- " for c in mobile)):
-            errors.append(_("Enter a mobile number of digits only."))
-        if errors:
-            for error in errors:
-                flash(error, "error")
-            return redirect(url_for(".index"))
+        """E-mail, mobile and channels as typed; the rules are the account's (models.validation):
+        refused values come back in the form with their message, nothing typed is lost."""
         before = dict(user.__data__)
-        user.email, user.mobile = email, mobile
+        user.email = request.form.get("email", "").strip()
+        user.mobile = request.form.get("mobile", "").strip()
         user.notify_email = request.form.get("notify_email") == "y"
         user.notify_sms = request.form.get("notify_sms") == "y"
+        errors = field_problems(user, only=["email", "mobile"])
+        if errors:
+            return self._page(user, errors, 422)
         with db.atomic():
             user.save(only=["email", "mobile", "notify_email", "notify_sms"])
             from models.audit import record_changes
@@ -265,16 +264,18 @@ class NotificationSettingsView(RoleBaseView):
             if not email_configured():
                 flash(_("E-mail is not configured (MAIL_SERVER)."), "error")
                 return redirect(url_for(".index"))
-            if "@" not in target:
-                flash(_("Enter a valid e-mail address."), "error")
+            problem = email_problem(target) if target else _("Enter an e-mail address.")
+            if problem:
+                flash(problem, "error")
                 return redirect(url_for(".index"))
             event.people = [Person("test", current_user.username, [], email=target, wants_email=True)]
         elif channel == "sms":
             if not rules["sms_gateway_url"]:
                 flash(_("No SMS gateway is configured; set it under notification settings."), "error")
                 return redirect(url_for(".index"))
-            if not target or not all(c.isdigit() or c in "+- " for c in target):
-                flash(_("Enter a mobile number of digits only."), "error")
+            problem = mobile_problem(target) if target else _("Enter a mobile number.")
+            if problem:
+                flash(problem, "error")
                 return redirect(url_for(".index"))
             event.people = [Person("test", current_user.username, [], mobile=target, wants_email=False, wants_sms=True)]
         elif channel == "robot":

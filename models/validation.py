@@ -101,6 +101,24 @@ def phone_problem(text):
                   "number (010-12345678, extension as 转 123).", value=raw))
 
 
+def mobile_problem(text):
+    """Why `text` is not a Chinese mobile number (a message), or None when it is one (or empty).
+    Text messages (短信) only reach a mobile: 11 digits starting 13–19, written with spaces or
+    dashes, +86 / 0086 in front allowed; a landline is refused here."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    digits = _SEPARATORS.sub("", raw)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+            break
+    if _MOBILE.fullmatch(digits):
+        return None
+    return str(_l("'%(value)s' is not a mobile number: text messages need 11 digits, e.g. 139 1234 5678.",
+                  value=raw))
+
+
 def email_problem(text):
     raw = (text or "").strip()
     if not raw:
@@ -243,6 +261,12 @@ RULES = {
     "Staff": {
         "phone": lambda row: phone_problem(row.phone),
         "hire_date": lambda row: hire_date_problem(row.hire_date),
+        "email": lambda row: email_problem(row.email),
+        "mobile": lambda row: mobile_problem(row.mobile),
+    },
+    "User": {
+        "email": lambda row: email_problem(row.email),
+        "mobile": lambda row: mobile_problem(row.mobile),
     },
     "Complaint": {
         "compensation_amount": lambda row: amount_problem(row.compensation_amount),

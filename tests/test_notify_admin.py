@@ -36,8 +36,11 @@ def test_the_navbar_counts_unread_notifications_and_the_list_leads_to_the_compla
 
 def test_preferences_are_saved_and_nonsense_is_refused(app, office, login_as):
     staff = login_as("staff")
-    response = staff.post("/admin/my-notifications/", {"email": "not an address", "mobile": "abc"})
-    assert response.status_code == 302
+    response = staff.post("/admin/my-notifications/", {"email": "not an address", "mobile": "010-12345678"})
+    assert response.status_code == 422  # the form again, with what was typed and why it is refused
+    page = response.get_data(as_text=True)
+    assert 'value="not an address"' in page and 'value="010-12345678"' in page
+    assert 'id="email-error"' in page and 'id="mobile-error"' in page  # a landline takes no text message
     with app.app_context():
         assert User.get(User.username == "staff").email == ""
     staff.post("/admin/my-notifications/", {"email": "me@example.cn", "mobile": "13800000000", "notify_sms": "y"})

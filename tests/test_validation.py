@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from models import Complaint, Customer, Rectification, RewardPenalty, Staff, clock
+from models import Complaint, Customer, Rectification, RewardPenalty, Staff, User, clock
 from models.validation import (ValidationError, amount_problem, email_problem, first_deal_date_problem,
-                               hire_date_problem, phone_problem, promised_date_problem)
+                               hire_date_problem, mobile_problem, phone_problem, promised_date_problem)
 
 from .helpers import make_complaint, make_customer, make_staff
 
@@ -133,6 +133,31 @@ def test_staff_form_refuses_a_hire_date_decades_ahead(app, login_as, office):
                                                   "phone": "0931-8123456 转 12", "active": "y"})
     assert response.status_code == 200 and "check the year" in response.get_data(as_text=True)
     assert not Staff.select().where(Staff.employee_no == "E0300").exists()
+
+
+@pytest.mark.parametrize("mobile, ok", [
+    ("13912345678", True), ("139 1234 5678", True), ("+86 139-1234-5678", True), ("008613912345678", True),
+    ("", True), ("010-12345678", False), ("1391234", False), ("12345678901", False), ("abc", False),
+])
+def test_text_messages_need_a_mobile_number(mobile, ok):
+    assert (mobile_problem(mobile) is None) == ok
+
+
+def test_alert_addresses_of_staff_and_accounts_follow_the_rules(app, login_as, office):
+    """Where alerts go (e-mail, SMS) is checked on every save, from the staff form too."""
+    with pytest.raises(ValidationError) as refused:
+        make_staff(office["branch"], "E0301", email="wang@", mobile="13912345678")
+    assert set(refused.value.errors) == {"email"}
+    with pytest.raises(ValidationError) as refused:
+        User.create(username="new-user", role="staff", password_hash="x", mobile="0931-8123456")
+    assert set(refused.value.errors) == {"mobile"}
+    manager = login_as("manager")
+    manager.http.set_cookie("lang", "en")
+    response = manager.post("/admin/staff/new/", {"name": "新人", "employee_no": "E0302", "branch": office["branch"].id,
+                                                  "mobile": "139 1234", "email": "xin@example.cn", "active": "y"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "is not a mobile number" in page and 'value="139 1234"' in page
+    assert not Staff.select().where(Staff.employee_no == "E0302").exists()
 
 
 def test_the_customer_import_uses_the_same_rules(app, office):
