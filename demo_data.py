@@ -139,10 +139,7 @@ def seed(random_seed=2026):
             branch_staff = [s for s in staff if s.branch_id == customer.branch_id]
             # older complaints are further along; a share of the recent ones are overdue
             received = moment - timedelta(hours=age_hours, minutes=minutes)
-            reachable = sum(1 for h in DEFAULT_SLA_HOURS.values() if age_hours > h * rng.uniform(0.3, 1.0))
-            stage_index = min(reachable + (1 if age_hours > 100 else 0), 5)
-            if rng.random() < 0.25:
-                stage_index = max(stage_index - 1, 0)  # stuck: these become overdue
+            stage_index = _demo_stage_index(rng, age_hours)
             subject, nature, what, category = rng.choice(TITLES)
             complaint = Complaint(
                 customer=customer, branch=customer.branch, channel=rng.choice(channels),
@@ -158,7 +155,13 @@ def seed(random_seed=2026):
         counts["scheduled callbacks"] = _scheduled_callbacks(rng, customers, moment)
 
         counts["responses"] = _surveys(rng, customers, staff, branches, moment)
-        counts["survey follow-ups"] = Complaint.select().where(Complaint.channel == "survey").count()
+        followups = list(Complaint.select().where(Complaint.channel == "survey").order_by(Complaint.id))
+        counts["survey follow-ups"] = len(followups)
+        # the office worked on the follow-ups as on any complaint: the older ones are further along
+        for complaint in followups:
+            target = stages[_demo_stage_index(rng, (moment - complaint.received_at).total_seconds() / 3600)]
+            if target != "received":
+                _advance(rng, complaint, target, staff, created=False)
 
         for i, person in enumerate(rng.sample(staff, 6)):
             Award.create(staff=person, kind=["star_month", "star_quarter", "innovation_individual"][i % 3],
@@ -172,15 +175,28 @@ def seed(random_seed=2026):
     return counts
 
 
-def _advance(rng, complaint, target, staff):
-    """Take a new complaint through the real workflow up to `target`, each stage done at a
-    plausible past moment (the clock is pinned to it), some of them late; also writes the
-    'create' history row at the time it was received."""
+def _demo_stage_index(rng, age_hours):
+    """How far the office got with a complaint received `age_hours` ago (an index into the
+    stages): older complaints are further along, and a quarter are stuck one stage behind
+    (these become overdue)."""
+    reachable = sum(1 for h in DEFAULT_SLA_HOURS.values() if age_hours > h * rng.uniform(0.3, 1.0))
+    stage_index = min(reachable + (1 if age_hours > 100 else 0), 5)
+    if rng.random() < 0.25:
+        stage_index = max(stage_index - 1, 0)
+    return stage_index
+
+
+def _advance(rng, complaint, target, staff, created=True):
+    """Take a complaint through the real workflow up to `target`, each stage done at a
+    plausible past moment (the clock is pinned to it), some of them late; for a complaint
+    recorded here (`created`) also writes the 'create' history row at the time it was
+    received (a survey follow-up has its own, written when the answer opened it)."""
     recorder = User.get_or_none(User.username == "staff")
     moment = now()
     previous = clock.freeze(complaint.received_at)
     try:
-        record(complaint, "create", recorder)
+        if created:
+            record(complaint, "create", recorder)
         last = complaint.received_at
         for stage in workflow.STAGE_FLOW[1:workflow.STAGE_FLOW.index(workflow.STAGE_BY_CODE[target]) + 1]:
             deadline = workflow.due_for(complaint, stage.code) or last + timedelta(hours=24)

@@ -111,6 +111,21 @@ def test_the_form_offers_no_field_the_product_keeps_itself(app, en, office):
     assert Complaint.get_by_id(complaint.id).alert_at == alert_at
 
 
+def test_the_received_record_says_who_or_what_opened_the_complaint(app, en, office):
+    by_phone = make_complaint(make_customer(office["branch"]), channel="phone", first_responder=office["staff"])
+    by_survey = make_complaint(make_customer(office["branch"]), channel="survey", assignee=office["staff"])
+    staff = en("staff")
+
+    def received(complaint):
+        page = staff.get(f"/admin/complaint/details/?id={complaint.id}").get_data(as_text=True)
+        section = re.search(r'data-stage="received">(.*?)</section>', page, re.S).group(1)
+        return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+
+    assert f"Received by {office['staff']} through Phone." in received(by_phone)
+    assert "Opened automatically by a low survey score." in received(by_survey)
+    assert "—" not in received(by_survey)
+
+
 def _post_stage(client, complaint, stage, **fields):
     return client.post(f"/admin/complaint/stage/?id={complaint.id}", {"stage": stage, **fields})
 
