@@ -113,17 +113,22 @@ def seed(random_seed=2026):
         for i in range(200):
             branch = rng.choice(branches)
             kind = rng.choice(kinds)
-            spend = rng.choice([300, 800, 1500, 2500, 5000, 12000])
             deal = _weighted(rng, DEAL_STATE_LIST, {"transacted": 70, "none": 20, "upgraded": 10})
-            churned = rng.random() < 0.08
+            # a customer who never bought spends nothing, is a potential customer and cannot churn;
+            # one who bought is new in their first year, then an existing customer
+            spend = rng.choice([300, 800, 1500, 2500, 5000, 12000]) if deal != "none" else 0
+            first_deal = (moment - timedelta(days=rng.randrange(10, 900))).date() if deal != "none" else None
+            lifecycle = ("potential" if first_deal is None
+                         else "new" if (moment.date() - first_deal).days < 365 else "old")
+            churned = first_deal is not None and rng.random() < 0.08
             customers.append(Customer.create(
                 name=_name(rng), organisation="" if kind == "household" else rng.choice(ORGS),
                 contact_person=_name(rng), phone=_phone(rng), email=f"c{i + 1}@example.cn",
                 address=f"{branch.city}市{rng.choice(['人民路', '建设路', '解放路', '中山路'])}{rng.randrange(1, 300)}号",
                 kind=kind, grade="vip" if spend >= 2000 else rng.choice(grades),
-                monthly_spend=spend, lifecycle=rng.choice(lifecycles), deal_state=deal,
+                monthly_spend=spend, lifecycle=lifecycle if lifecycle in lifecycles else lifecycles[0], deal_state=deal,
                 branch=branch, account_manager=rng.choice([s for s in staff if s.branch_id == branch.id]),
-                first_deal_date=(moment - timedelta(days=rng.randrange(10, 900))).date() if deal != "none" else None,
+                first_deal_date=first_deal,
                 habits=rng.choice(["习惯电话沟通", "偏好微信联系", "工作日上午方便", ""]),
                 preferences=rng.choice(["重视响应速度", "关注价格", "希望固定专人对接", ""]),
                 churned=churned, churn_reason=_weighted(rng, CHURN_REASON_LIST, CHURN_SHARES) if churned else None))
