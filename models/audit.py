@@ -92,7 +92,7 @@ def record_changes(instance, before, user=None):
     branch = _NO_BRANCH
     for name, field in instance._meta.fields.items():
         old, new = before.get(name), instance.__data__.get(name)
-        if old != new and name not in SECRET_FIELDS:
+        if old != new and name not in SECRET_FIELDS and name not in BOOKKEEPING_FIELDS:
             if branch is _NO_BRANCH:
                 branch = _branch_of(instance)
             rows.append(record(instance, "update", user, name, _readable(field, old), _readable(field, new),
@@ -102,6 +102,9 @@ def record_changes(instance, before, user=None):
 
 # fields whose values never go into history (a password hash, the session counter)
 SECRET_FIELDS = ("password_hash", "session_version")
+# fields the product keeps for itself, not something a person did: the alert scheduler's next
+# look at a complaint (models.notifications) moves with every stage and every tick
+BOOKKEEPING_FIELDS = ("alert_at",)
 
 
 def shown_value(object_type, field_name, value):

@@ -196,6 +196,10 @@ def test_breach_is_shown_on_the_page(app, en, office):
     page = staff.get(f"/admin/complaint/details/?id={complaint.id}").get_data(as_text=True)
     assert "late (SLA breach)" in page
     assert 'class="action-breach"' in page
+    # the history tells what people did: the deadline moved, not the scheduler's bookkeeping
+    fields = {h.field for h in History.select().where(History.object_type == "Complaint",
+                                                      History.object_id == complaint.id)}
+    assert "due_at" in fields and "alert_at" not in fields
 
 
 def test_assign_action_hands_over_with_history(app, en, office, three):
