@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from math import ceil
 
-from flask import abort, current_app, flash, g, has_app_context, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_app_context, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import ModelView
@@ -497,6 +497,17 @@ class DomainModelView(RoleRequired, ModelView):
         # filter options that come from the database (branches, staff) are re-read per request
         self._refresh_filters_cache()
         return super()._get_filter_groups()
+
+    def _refresh_filters_cache(self):
+        """Filters and their options are built once per request and view (the custom fields'
+        columns and the list page both ask for them; each option list is a query)."""
+        refreshed = request.environ.setdefault("service_desk.filters_refreshed", set()) \
+            if has_request_context() else None
+        if refreshed is not None and self.endpoint in refreshed:
+            return
+        super()._refresh_filters_cache()
+        if refreshed is not None:
+            refreshed.add(self.endpoint)
 
     # ------------------------------------------------------------------ export
     @property

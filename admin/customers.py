@@ -48,8 +48,19 @@ def branch_filter(column, name=None):
 
 
 def staff_filter(column, name):
-    return RelatedFilter(column=column, name=name, options=lambda: [
-        (s.id, str(s)) for s in scoped(Staff.select().where(Staff.active).order_by(Staff.name), _user())])
+    return RelatedFilter(column=column, name=name, options=_staff_options)
+
+
+def _staff_options():
+    """The active staff in the user's scope, as a staff filter offers them: read once per
+    request (the complaint list has three such filters)."""
+    key = "service_desk.staff_options"
+    if has_request_context() and key in request.environ:
+        return request.environ[key]
+    options = [(s.id, str(s)) for s in scoped(Staff.select().where(Staff.active).order_by(Staff.name), _user())]
+    if has_request_context():
+        request.environ[key] = options
+    return options
 
 
 # Pickers of a customer or a complaint in forms: DomainModelView makes their loader search
