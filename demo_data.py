@@ -336,7 +336,7 @@ def _star_votes_and_servqual(rng, customers, staff, moment):
     star = create_from_template("star", "zh_CN")
     pick, rate, why = list(star.questions.order_by(Question.position))
     favourites = rng.sample(staff, 5)
-    month_start = moment.replace(day=1, hour=8, minute=0, second=0)
+    month_start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)  # never after `moment`
     for customer in rng.sample(customers, 60):
         local = [s for s in staff if s.branch_id == customer.branch_id]
         chosen = rng.choice([f for f in favourites if f.branch_id == customer.branch_id] or local) \
