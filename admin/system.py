@@ -13,6 +13,7 @@ from models.audit import shown_value
 from models.i18n import label_of
 from models.org import UserBranch
 from models.ownership import set_duty_person
+from models.scope import branches_seen
 
 from .base import INLINE_ID, DomainModelView, ReadOnlyModelView, RoleBaseView, _user, history_field_label
 
@@ -23,9 +24,13 @@ class UserAdmin(DomainModelView):
 
     required_role = "admin"
     delete_role = "admin"
-    column_list = ["username", "role", "staff", "active", "last_login_at", "created_at"]
+    column_list = ["username", "role", "staff", "branches_seen", "active", "last_login_at", "created_at"]
+    column_labels = {"branches_seen": _l("Branches seen")}
+    column_descriptions = {"branches_seen": _l("By role (director, administrator: every branch), else the staff "
+                                               "member's branch and the branches linked to the account")}
+    column_formatters = {"branches_seen": lambda view, context, model, name: _branches_seen_cell(model)}
     column_details_exclude_list = ["password_hash", "session_version"]
-    column_export_exclude_list = ["password_hash", "session_version"]
+    column_export_exclude_list = ["password_hash", "session_version", "branches_seen"]
     column_searchable_list = ["username"]
     column_filters = ["role", "active"]
     form_excluded_columns = ["password_hash", "created_at", "last_login_at", "session_version", "branch_links"]
@@ -33,11 +38,33 @@ class UserAdmin(DomainModelView):
     form_extra_fields = {"password": PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=200)],
                                                    description=_l("At least 8 characters; leave empty to keep it."))}
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if execute:  # a page of accounts (not an export's query): their branches read at once
+            rows = list(rows)
+            request.environ["service_desk.user_page"] = rows
+        return count, rows
+
     def on_model_change(self, form, model, is_created):
         if form.password.data:
             model.set_password(form.password.data)
         elif is_created:
             raise ValueError(str(_l("A new account needs a password.")))
+
+
+def _branches_seen_cell(account):
+    """Which branches an account sees (models.scope.branches_seen), for the whole page at once."""
+    key = "service_desk.branches_seen"
+    if key not in request.environ:
+        page = request.environ.get("service_desk.user_page") or [account]
+        request.environ[key] = branches_seen(page)
+    seen = request.environ[key]
+    if account.id not in seen:  # not on the page read at first: read this one
+        seen.update(branches_seen([account]))
+    names = seen[account.id]
+    if names is None:
+        return _("All branches")
+    return "、".join(names) if names else _("No branch: sees no branch data")
 
 
 def _duty_person_cell(view, context, model, name):

@@ -1,15 +1,16 @@
 """Branch scope (models.scope): membership, scope by role, one rule per model, out of scope = 404."""
+import re
 from datetime import timedelta
 
 import pytest
 
 from models import (ALL_MODELS, Complaint, Customer, History, OpenLink, Rectification, Survey, User, UserBranch)
 from models.reports import branch_ranking
-from models.scope import (MAX_ID, SYSTEM, branch_ids, branch_of, get_in_scope, parse_id, ranking_for, rule_of,
+from models.scope import (MAX_ID, SYSTEM, branch_ids, branches_seen, branch_of, get_in_scope, parse_id, ranking_for, rule_of,
                           scoped)
 from models.clock import now
 
-from .helpers import Client, make_branch, make_branch_rows, make_staff, make_user
+from .helpers import Client, count_queries, make_branch, make_branch_rows, make_staff, make_user
 
 
 @pytest.fixture
@@ -195,3 +196,23 @@ def test_account_links_are_edited_with_the_account(app, two):
     details = admin.get(f"/admin/user/details/?id={user.id}").get_data(as_text=True)
     assert "$argon2" not in details and "Password hash" not in details and "密码哈希" not in details
 
+
+
+def test_the_account_list_says_which_branches_each_account_sees(app, two):
+    with app.app_context():
+        UserBranch.create(user=User.get(User.username == "manager_a"), branch=two["B"]["branch"])
+    admin = Client(app.test_client())
+    admin.login("admin")
+    admin.http.set_cookie("lang", "en")
+    page = admin.get("/admin/user/").get_data(as_text=True)
+    cells = dict(re.findall(r'<td class="col-username">\s*(\S+)\s*</td>.*?<td class="col-branches_seen">\s*(.*?)\s*</td>',
+                            page, re.S))
+    assert cells["staff_a"] == "甲分公司"
+    assert cells["manager_a"] == "乙分公司、甲分公司"  # its own and the linked one, by name
+    assert cells["director"] == cells["admin"] == "All branches"
+    assert cells["nobody"] == "No branch: sees no branch data"
+    with app.app_context():
+        accounts = list(User.select())
+        with count_queries() as counter:
+            seen = branches_seen(accounts)
+    assert counter.count <= 3 and seen[two["users"]["staff_a"].id] == ["甲分公司"]
