@@ -12,7 +12,7 @@ from app import create_app
 from models import Complaint, ComplaintCounter, create_tables, db
 from models.clock import now
 
-from .helpers import make_branch, make_complaint, make_customer
+from .helpers import make_branch, make_complaint, make_customer, make_staff
 
 
 @pytest.fixture
@@ -21,7 +21,11 @@ def sqlite_app(tmp_path):
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'office.db'}"})
     with app.app_context():
         create_tables()
-        customer = make_customer(make_branch())
+        branch = make_branch()
+        # someone receives the complaints the writer threads record (else make_complaint hires a
+        # receiver, and three threads would hire the same one at once)
+        make_staff(branch)
+        customer = make_customer(branch)
     yield app, customer
     if not db.is_closed():
         db.close()
