@@ -159,8 +159,9 @@ def create_app(config=None):
     from surveys import bp as surveys_bp
     app.register_blueprint(surveys_bp)
 
-    from notify import bp as notify_bp
+    from notify import bp as notify_bp, connect as connect_notify
     app.register_blueprint(notify_bp)
+    connect_notify()
 
     from admin import init_admin
     init_admin(app)

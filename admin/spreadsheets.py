@@ -13,7 +13,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from exports import importer, staging
 from exports.listing import xlsx_response
 from exports.log import finish_export, start_export
-from exports.reports import REPORT_KINDS, REPORT_OF_PERIOD, report_filename, report_period, report_sheets
+from exports.reports import report_filename, report_sheets
+from models.reports import REPORT_KINDS, REPORT_OF_PERIOD, report_period
 from exports.writers import XLSX_MIMETYPE
 from models.clock import now
 from models.reports import FIRST_DAY, LAST_DAY

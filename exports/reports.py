@@ -21,37 +21,14 @@ from models.clock import now
 from models.complaints import CATEGORY_LIST, STAGE_TABLE, TIMED_STAGES
 from models.customers import GRADE_LIST
 from models.i18n import label_of
-from models.reports import (RANKING_COLUMNS, STAFF_COLUMNS, NO_RESPONSE_RATE, NO_SATISFACTION, Period,
+from models.reports import (RANKING_COLUMNS, STAFF_COLUMNS, NO_RESPONSE_RATE, NO_SATISFACTION,
                             branch_ranking, complaints_by_category, complaints_by_stage, counted_responses, listed_branches,
                             no_breaches, no_complaints_by_stage, ranking_note, response_rates, responses_by,
-                            satisfaction_by, sla_breaches, staff_scoreboard, total_score)
+                            report_title, satisfaction_by, sla_breaches, staff_scoreboard, total_score)
 from models.scope import condition, ranking_for
 from models.surveys import SURVEY_KINDS
 
 from .writers import DATE, DATETIME, NUMBER, PERCENT, TEXT, Column, Sheet
-
-# the two reports and the period each covers
-REPORT_KINDS = ("weekly", "monthly")
-PERIOD_OF_REPORT = {"weekly": "week", "monthly": "month"}
-REPORT_OF_PERIOD = {period: report for report, period in PERIOD_OF_REPORT.items()}
-
-
-def report_period(kind, day):
-    """The calendar week (Monday to Sunday) of `day` for "weekly", its month for "monthly"."""
-    if kind not in PERIOD_OF_REPORT:
-        raise ValueError(kind)
-    return Period.of(PERIOD_OF_REPORT[kind], day)
-
-
-def report_title(period):
-    """"Weekly report 2026-11-23 to 2026-11-29" / "Monthly report 2026-11" (in the UI language)."""
-    if period.kind == "week":
-        return _("Weekly report %(start)s to %(end)s", start=period.start.date().isoformat(),
-                 end=period.last_day.isoformat())
-    if period.kind == "month":
-        return _("Monthly report %(month)s", month=f"{period.start:%Y-%m}")
-    return period.label
-
 
 def period_text(period):
     """"2026-11-23 – 2026-11-29": the days the period covers (both included)."""

@@ -336,13 +336,31 @@ class Event:
     robots: list = None  # these group robots whatever they listen to (a test message)
 
 
+class DeliveryPort:
+    """What the rules need from the delivery layer (notify/) without depending on it: the paths of
+    the product's pages, absolute addresses, and the texts of a message (e-mail text + HTML, SMS,
+    robot markdown), written into the outbox with the event. notify.connect() fills it when the
+    app is created (app.create_app), before any event is written."""
+
+    path_for = absolute = route_exists = survey_url = render_event = render_digest = None
+
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        if value is None:
+            raise RuntimeError("models.notifications.DELIVERY is not connected: create the app (notify.connect)")
+        return value
+
+
+DELIVERY = DeliveryPort()
+
+
 def _office_language():
     from .answers import office_language
     return office_language()
 
 
 def _complaint_link(complaint_id):
-    from notify.links import path_for
+    path_for = DELIVERY.path_for
     return path_for("complaint.details_view", id=complaint_id)
 
 
@@ -385,7 +403,7 @@ def _phrases():
 
 
 def _staff_footer(event):
-    from notify.links import path_for
+    path_for = DELIVERY.path_for
     words = _phrases()
     event.footer = words["footer"]
     event.footer_links = [(words["settings"], path_for("my_notifications.index"))]
@@ -408,7 +426,7 @@ def _deadline_label(stage):
 def complaint_event(kind, complaint, stage=None, window=None, point=None, moment=None, people=(), key=None,
                     extra_lines=()):
     """The words of an alert about a complaint (call inside _office_language())."""
-    from notify.links import route_exists
+    route_exists = DELIVERY.route_exists
     words = _phrases()
     moment = moment or now()
     values = {"number": complaint.number, "title": complaint.title}
@@ -435,8 +453,7 @@ def write_events(events, rules=None, moment=None, robots="each"):
     events, as the scheduler does). Returns the number of outbox messages written."""
     if not events:
         return 0
-    from notify.render import render_digest, render_event
-    from notify.links import absolute
+    render_digest, render_event, absolute = DELIVERY.render_digest, DELIVERY.render_event, DELIVERY.absolute
     rules = rules or notify_rules()
     moment = moment or now()
     email_on, sms_on = email_configured(), bool(rules["sms_gateway_url"])
@@ -631,7 +648,7 @@ def _ran(keys):
 def scheduled_runs(moment, rules):
     """The daily and periodic runs whose time has come and that have not run yet: callbacks due
     tomorrow, the weekly and the monthly report. Returns the events written."""
-    from exports.reports import report_period
+    from .reports import report_period
     today = moment.date()
     runs = {}
     if moment >= _at(today, rules["callback_reminder_time"]):
@@ -664,7 +681,7 @@ def scheduled_runs(moment, rules):
 
 def callbacks_due_tomorrow(today):
     """One message per staff member listing their customers whose scheduled callback is due tomorrow."""
-    from notify.links import path_for
+    path_for = DELIVERY.path_for
     tomorrow = today + timedelta(days=1)
     rows = [row for row in callbacks_due(today, 1) if row["due_date"] == tomorrow]
     by_staff = defaultdict(list)
@@ -695,8 +712,8 @@ def report_events(kind, day):
     (one event per set of branches, so the managers of one branch share it; the ranking in it
     shows the other branches' ranks and scores only). A manager who belongs to no branch gets
     no report (there is nothing of theirs to count)."""
-    from exports.reports import report_period, report_title
-    from notify.links import path_for
+    from .reports import report_period, report_title
+    path_for = DELIVERY.path_for
     from .scope import branch_ids
     period = report_period(kind, day)
     managers = list(User.select().where(User.role == "manager", User.active == True).order_by(User.id))  # noqa: E712
@@ -801,7 +818,7 @@ def opt_out(customer, user=None):
 def invitation_event(invitation, kind, channel, with_qr=False, not_before=None):
     """The words of a survey invitation or its reminder, in the survey's language."""
     from flask_babel import force_locale
-    from notify.links import path_for, survey_url
+    path_for, survey_url = DELIVERY.path_for, DELIVERY.survey_url
     from .i18n import babel_locale
     survey, customer = invitation.survey, invitation.customer
     with force_locale(babel_locale(survey.language)):
@@ -829,7 +846,7 @@ def invitation_event(invitation, kind, channel, with_qr=False, not_before=None):
 
 
 def _absolute(path):
-    from notify.links import absolute
+    absolute = DELIVERY.absolute
     return absolute(path)
 
 

@@ -37,7 +37,8 @@ def report_attachment(spec):
     "report:<weekly|monthly>:<day>:b<id>-<id>" (those branches: a branch manager's workbook)."""
     from datetime import date
 
-    from exports.reports import report_filename, report_period, report_sheets
+    from exports.reports import report_filename, report_sheets
+    from models.reports import report_period
     from exports.writers import write_xlsx
     from models.notifications import report_scope_of
     _, kind, day, *scope = spec.split(":")

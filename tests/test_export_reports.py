@@ -5,7 +5,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from exports.reports import Period
+from models.reports import Period
 from models import Answer, Choice, ExportLog, Question, Rectification, Response, Survey, clock
 
 from .helpers import make_branch, make_complaint, make_customer, make_staff

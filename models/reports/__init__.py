@@ -180,8 +180,9 @@ from .base import (CSAT_SATISFIED_MIN, NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, QUAD
 from .complaints import (complaints_by_category, complaints_by_stage, complaints_received, due_soon_count, no_breaches,
                          no_complaints_by_stage, open_by_stage, sla_breaches, sla_by, sla_compliance, sla_result)
 from .dashboard import dashboard_summary, trend
-from .periods import (FIRST_DAY, LAST_DAY, PERIOD_KINDS, Period, custom_period, day_of, last_periods, parse_period,
-                      period_of, period_of_star_label)
+from .periods import (FIRST_DAY, LAST_DAY, PERIOD_KINDS, PERIOD_OF_REPORT, REPORT_KINDS, REPORT_OF_PERIOD, Period,
+                      custom_period, day_of, last_periods, parse_period, period_of, period_of_star_label, report_period,
+                      report_title)
 from .quadrants import QUADRANTS, SATISFIED_AT, customer_quadrants, quadrant_of
 from .ranking import (DEFAULT_RANKING_WEIGHTS, RANKING_COLUMNS, RANKING_PARTS, STAFF_COLUMNS, branch_ranking,
                       ranking_note, ranking_weights, staff_scoreboard, star_candidates)
@@ -196,7 +197,7 @@ __all__ = [
     "open_by_stage", "sla_breaches", "sla_by", "sla_compliance", "sla_result",
     "dashboard_summary", "trend",
     "FIRST_DAY", "LAST_DAY", "PERIOD_KINDS", "Period", "custom_period", "day_of", "last_periods", "parse_period", "period_of",
-    "period_of_star_label",
+    "period_of_star_label", "PERIOD_OF_REPORT", "REPORT_KINDS", "REPORT_OF_PERIOD", "report_period", "report_title",
     "QUADRANTS", "SATISFIED_AT", "customer_quadrants", "quadrant_of",
     "DEFAULT_RANKING_WEIGHTS", "RANKING_COLUMNS", "RANKING_PARTS", "STAFF_COLUMNS", "branch_ranking",
     "ranking_note", "ranking_weights", "staff_scoreboard", "star_candidates",

@@ -2,6 +2,7 @@
 from datetime import date, datetime, time, timedelta
 
 from ..clock import now
+from ..i18n import _l
 
 PERIOD_KINDS = ("week", "month", "quarter")
 # the report workbooks' names for their periods (周报 weekly, 月报 monthly)
@@ -138,3 +139,26 @@ def period_of_star_label(kind, label):
         return None
     period = period_of("month" if kind == "star_month" else "quarter", first_day)
     return period if period.label == label else None
+
+
+# the two reports (周报 weekly, 月报 monthly) and the period each covers
+REPORT_KINDS = ("weekly", "monthly")
+PERIOD_OF_REPORT = {"weekly": "week", "monthly": "month"}
+REPORT_OF_PERIOD = {period: report for report, period in PERIOD_OF_REPORT.items()}
+
+
+def report_period(kind, day):
+    """The calendar week (Monday to Sunday) of `day` for "weekly", its month for "monthly"."""
+    if kind not in PERIOD_OF_REPORT:
+        raise ValueError(kind)
+    return Period.of(PERIOD_OF_REPORT[kind], day)
+
+
+def report_title(period):
+    """"Weekly report 2026-11-23 to 2026-11-29" / "Monthly report 2026-11" (in the UI language)."""
+    if period.kind == "week":
+        return str(_l("Weekly report %(start)s to %(end)s", start=period.start.date().isoformat(),
+                      end=period.last_day.isoformat()))
+    if period.kind == "month":
+        return str(_l("Monthly report %(month)s", month=f"{period.start:%Y-%m}"))
+    return period.label
