@@ -25,7 +25,7 @@ from models.audit import record
 from models.custom_fields import COLUMN_PREFIX, clean, fields_for, options_of, write_values
 from models.customers import CHURN_REASON_LIST, CUSTOMER_KIND_LIST, DEAL_STATE_LIST, GRADE_LIST, LIFECYCLE_LIST
 from models.i18n import LANGUAGE_CODES, babel_locale
-from models.validation import clean_amount, clean_email, clean_phone, first_deal_date_problem
+from models.validation import clean_amount, clean_email, clean_phone, first_deal_date_problem, to_date
 
 from .safety import FORMULA_TRIGGERS
 from .writers import DATE, NUMBER, TEXT, Column, Sheet, XlsxWriter
@@ -48,7 +48,6 @@ CHOICES = {"kind": CUSTOMER_KIND_LIST, "grade": GRADE_LIST, "lifecycle": LIFECYC
            "deal_state": DEAL_STATE_LIST, "churn_reason": CHURN_REASON_LIST}
 # the list columns of the template, in the order of the "allowed values" sheet (columns A-D; E: branches)
 LISTED = ("kind", "grade", "lifecycle", "deal_state")
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 
 
 class ImportFileError(ValueError):
@@ -339,7 +338,7 @@ class RowChecker:
         if name == "monthly_spend":
             return clean_amount(raw)
         if name == "first_deal_date":
-            day = self._date(raw, value)
+            day = to_date(value if isinstance(value, (date, datetime)) else raw)
             problem = first_deal_date_problem(day)
             if problem:
                 raise ValueError(problem)
@@ -352,19 +351,6 @@ class RowChecker:
         if name == "account_manager":
             return self._staff(raw)
         return raw
-
-    @staticmethod
-    def _date(raw, value):
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        for pattern in DATE_FORMATS:
-            try:
-                return datetime.strptime(raw, pattern).date()
-            except ValueError:
-                continue
-        raise ValueError(_("'%(value)s' is not a date (write it as 2026-11-23).", value=raw))
 
     def _staff(self, raw):
         match = re.match(r"^(.*)\(([^()]+)\)\s*$", raw)  # "王芳 (E0001)" as exported

@@ -15,7 +15,6 @@ filter from the index alone, and (entity, field) loads the values of a page of r
 (bench/custom_fields_bench.py measures it at 1M rows; docs/SCALING.md).
 """
 import re
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from peewee import (SQL, BooleanField, CharField, ColumnBase, DateField, DecimalField, ForeignKeyField,
@@ -27,6 +26,7 @@ from .choices import USAGE_CHECKS, ChoiceList, ChoiceValue, labels_of, localized
 from .complaints import Complaint
 from .customers import Customer
 from .i18n import _l
+from .validation import to_date
 
 ENTITIES = [
     ("customer", _l("Customer files")),
@@ -46,7 +46,6 @@ TEXT_MAX = 255
 # Numbers up to 14 digits before the point and 4 after (the column is DECIMAL(18, 4)).
 NUMBER_LIMIT = Decimal("1e14")
 COLUMN_PREFIX = "cf_"
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 YES_WORDS = {"yes", "y", "true", "1", "是", "有", "√", "✓"}
 NO_WORDS = {"no", "n", "false", "0", "否", "无", "×", "✗"}
 MULTI_SEPARATORS = re.compile(r"\s*[,，;；、\n]\s*")
@@ -306,16 +305,10 @@ def clean(field, value):
             raise CustomFieldError(str(_l("At most 4 decimal places.")))
         return number.normalize() if number != 0 else Decimal(0)
     if kind == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        for pattern in DATE_FORMATS:
-            try:
-                return datetime.strptime(str(value), pattern).date()
-            except ValueError:
-                continue
-        raise CustomFieldError(str(_l("'%(value)s' is not a date (write it as 2026-11-23).", value=value)))
+        try:
+            return to_date(value)
+        except ValueError as exc:
+            raise CustomFieldError(str(exc)) from None
     if kind == "yes_no":
         if isinstance(value, bool):
             return value

@@ -214,6 +214,26 @@ def promised_date_problem(value, received_at):
 
 # ---------------------------------------------------------------- cleaning for the importer
 
+# how offices write a date in a spreadsheet cell or a form: 2026-11-23, 2026/11/23, 2026.11.23, 2026年11月23日
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+
+
+def to_date(value):
+    """A date as an office writes it (DATE_FORMATS), or a date/datetime as a spreadsheet hands
+    it over; ValueError with the message for the person otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(str(_l("'%(value)s' is not a date (write it as 2026-11-23).", value=text)))
+
+
 def clean_phone(text):
     """`text` trimmed, or ValueError with the reason (for importers and scripts)."""
     problem = phone_problem(text)
