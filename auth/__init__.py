@@ -82,6 +82,12 @@ def _setup(state):
     login_manager.id_attribute = "get_session_id"
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+    # Sessions end by the session version, the idle timeout and the lifetime (above). Flask-Login's
+    # "basic" protection would only mark sessions non-fresh (nothing here asks for a fresh login),
+    # and to do so it rewrites the cookie of every page an anonymous browser opens: the favicon
+    # request sent with the login page's cookie, answered after the login, replaced the new session
+    # and sent the person back to the login page.
+    login_manager.session_protection = None
 
 
 class LoginForm(FlaskForm):

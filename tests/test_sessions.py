@@ -132,3 +132,21 @@ def test_a_login_checks_one_password_hash_whoever_asks(app, office, monkeypatch)
     client.fetch_csrf("/login")
     client.post("/login", {"username": "manager", "password": PASSWORD})
     assert len(calls) == 1  # an inactive account too
+
+
+def test_a_request_that_left_before_the_login_does_not_undo_it(app, office):
+    """The browser asks for /favicon.ico (and other things) while the login form is sent; such a
+    request carries the cookie of the login page and may be answered after the login. Its answer
+    must not set a cookie, or it replaces the new session and the person lands on the login page
+    again (seen in the browser tests: POST /login 302, then /admin/ 302 to /login)."""
+    client = Client(app.test_client())
+    client.fetch_csrf("/login")
+    before_login = client.http.get_cookie("session").value
+    assert client.post("/login", {"username": "manager", "password": PASSWORD}).status_code == 302
+    for path in ("/favicon.ico", "/admin/", "/admin/customer/", "/no-such-page", "/login"):
+        late = app.test_client()
+        late.set_cookie("session", before_login)
+        response = late.get(path)
+        assert response.status_code < 500, path
+        assert not response.headers.getlist("Set-Cookie"), (path, response.headers.getlist("Set-Cookie"))
+    assert client.get("/admin/").status_code == 200  # the login stands
